@@ -1,0 +1,40 @@
+//! Data handling for [UIS-RNN](https://arxiv.org/abs/1810.04719) speaker diarization.
+//!
+//! This crate holds everything that does not need a tensor library:
+//!
+//! - [`sequence`]: validated training input ([`TrainingData`]) and prediction input
+//!   ([`validate_sequence`]), with typed errors that say where the problem is.
+//! - [`concat`]: cluster-id uniqueness across sequences and seeded
+//!   shuffling-then-concatenation.
+//! - [`transition`]: the transition-bias estimate and its merge across `fit` calls.
+//! - [`resample`]: group-by-cluster resampling with block-wise shuffling.
+//! - [`batch`]: time-major padded batches with an explicit length mask.
+//! - [`metrics`]: sequence-match accuracy.
+//! - [`npz`]: reading and writing sequence files (numpy `.npz`, no pickle).
+//! - [`toy`]: a seeded generator of toy data like the reference's.
+//!
+//! Every random choice takes an explicit random number generator, so results are
+//! reproducible from a seed.
+
+pub mod batch;
+pub mod concat;
+pub mod error;
+pub mod metrics;
+pub mod npz;
+pub mod resample;
+pub mod sequence;
+pub mod toy;
+pub mod transition;
+
+pub use batch::{Batch, BatchSize, Batcher};
+pub use concat::{ConcatenatedData, enforce_cluster_id_uniqueness, shuffle_and_concatenate};
+pub use error::{DataError, Result};
+pub use metrics::sequence_match_accuracy;
+pub use npz::{
+    Precision, SequenceFile, read_sequence_bytes, read_sequence_file, write_sequence_file,
+    write_sequence_file_as,
+};
+pub use resample::{ResampledSequences, resample_by_cluster};
+pub use sequence::{Observation, TrainingData, validate_sequence};
+pub use toy::{ToyDataConfig, generate_toy_data};
+pub use transition::TransitionBias;

@@ -1,0 +1,480 @@
+//! Model, training and inference settings, with the reference's defaults (SPEC 1).
+//!
+//! Each settings struct is plain serde data with `with_*` setters; before any work it
+//! is checked into a `Valid*` value (the linfa pattern), so a bad value fails early
+//! with [`ModelError::InvalidConfig`] instead of half-way through training.
+
+use std::ops::Deref;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ModelError, Result};
+
+/// How the concentration `crp_alpha` of the Chinese restaurant process is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CrpAlpha {
+    /// Use this value.
+    Fixed(f64),
+    /// Estimate it from the training labels by maximum likelihood when fitting.
+    Estimate,
+}
+
+/// The model's architecture and its fixed-or-estimated scalars.
+///
+/// ```
+/// use uisrnn_model::ModelConfig;
+///
+/// let config = ModelConfig::default().with_observation_dim(64).with_rnn_hidden_size(32);
+/// assert!(config.check().is_ok());
+/// assert!(config.with_rnn_hidden_size(0).check().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModelConfig {
+    /// Observation (embedding) dimension D.
+    pub observation_dim: usize,
+    /// GRU hidden size H.
+    pub rnn_hidden_size: usize,
+    /// Number of stacked GRU layers.
+    pub rnn_depth: usize,
+    /// Dropout between GRU layers while training (only when depth >= 2).
+    pub rnn_dropout: f64,
+    /// Fixed probability of a speaker change, or `None` to estimate it from data.
+    pub transition_bias: Option<f64>,
+    /// Concentration of the Chinese restaurant process.
+    pub crp_alpha: CrpAlpha,
+    /// Fixed observation variance (all dimensions), or `None` to learn it.
+    pub sigma2: Option<f64>,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        Self {
+            observation_dim: 256,
+            rnn_hidden_size: 512,
+            rnn_depth: 1,
+            rnn_dropout: 0.2,
+            transition_bias: None,
+            crp_alpha: CrpAlpha::Fixed(1.0),
+            sigma2: None,
+        }
+    }
+}
+
+fn invalid<T>(name: &'static str, reason: impl Into<String>) -> Result<T> {
+    Err(ModelError::InvalidConfig {
+        name,
+        reason: reason.into(),
+    })
+}
+
+fn positive(name: &'static str, value: f64) -> Result<()> {
+    if !(value.is_finite() && value > 0.0) {
+        return invalid(
+            name,
+            format!("must be a positive finite number, got {value}"),
+        );
+    }
+    Ok(())
+}
+
+impl ModelConfig {
+    /// Sets the observation dimension.
+    pub fn with_observation_dim(mut self, value: usize) -> Self {
+        self.observation_dim = value;
+        self
+    }
+    /// Sets the GRU hidden size.
+    pub fn with_rnn_hidden_size(mut self, value: usize) -> Self {
+        self.rnn_hidden_size = value;
+        self
+    }
+    /// Sets the number of GRU layers.
+    pub fn with_rnn_depth(mut self, value: usize) -> Self {
+        self.rnn_depth = value;
+        self
+    }
+    /// Sets the dropout between GRU layers.
+    pub fn with_rnn_dropout(mut self, value: f64) -> Self {
+        self.rnn_dropout = value;
+        self
+    }
+    /// Fixes the transition bias (`None`: estimate it).
+    pub fn with_transition_bias(mut self, value: Option<f64>) -> Self {
+        self.transition_bias = value;
+        self
+    }
+    /// Sets how crp_alpha is chosen.
+    pub fn with_crp_alpha(mut self, value: CrpAlpha) -> Self {
+        self.crp_alpha = value;
+        self
+    }
+    /// Fixes sigma2 (`None`: learn it).
+    pub fn with_sigma2(mut self, value: Option<f64>) -> Self {
+        self.sigma2 = value;
+        self
+    }
+
+    /// Checks every value.
+    pub fn check(&self) -> Result<ValidModelConfig> {
+        if self.observation_dim == 0 {
+            return invalid("observation_dim", "must be at least 1");
+        }
+        if self.rnn_hidden_size == 0 {
+            return invalid("rnn_hidden_size", "must be at least 1");
+        }
+        if self.rnn_depth == 0 {
+            return invalid("rnn_depth", "must be at least 1");
+        }
+        if !(self.rnn_dropout.is_finite() && (0.0..1.0).contains(&self.rnn_dropout)) {
+            return invalid(
+                "rnn_dropout",
+                format!("must be in [0, 1), got {}", self.rnn_dropout),
+            );
+        }
+        if let Some(bias) = self.transition_bias
+            && !(bias > 0.0 && bias < 1.0)
+        {
+            return invalid("transition_bias", format!("must be in (0, 1), got {bias}"));
+        }
+        if let CrpAlpha::Fixed(alpha) = self.crp_alpha {
+            positive("crp_alpha", alpha)?;
+        }
+        if let Some(sigma2) = self.sigma2 {
+            positive("sigma2", sigma2)?;
+        }
+        Ok(ValidModelConfig(self.clone()))
+    }
+}
+
+/// Training settings.
+///
+/// ```
+/// use uisrnn_model::TrainingConfig;
+///
+/// let config = TrainingConfig::default().with_train_iteration(100).with_batch_size(None);
+/// assert!(config.check().is_ok());
+/// assert!(config.with_learning_rate(-1.0).check().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainingConfig {
+    /// Adam learning rate.
+    pub learning_rate: f64,
+    /// Halve the learning rate every this many iterations (0: never).
+    pub learning_rate_half_life: usize,
+    /// Number of iterations (optimizer steps).
+    pub train_iteration: usize,
+    /// Sub-sequences per iteration, drawn with replacement; `None`: all of them.
+    pub batch_size: Option<usize>,
+    /// Block-wise shuffled copies of each cluster's sub-sequence (1: no shuffling).
+    pub num_permutations: usize,
+    /// Shape of the inverse-gamma prior on sigma2.
+    pub sigma_alpha: f64,
+    /// Scale of the inverse-gamma prior on sigma2.
+    pub sigma_beta: f64,
+    /// Weight of the L2-norm regularization of the core RNN.
+    pub regularization_weight: f64,
+    /// Maximum global norm of the core RNN's gradient.
+    pub grad_max_norm: f64,
+    /// Treat equal labels in different sequences as different clusters.
+    pub enforce_cluster_id_uniqueness: bool,
+}
+
+impl Default for TrainingConfig {
+    fn default() -> Self {
+        Self {
+            learning_rate: 1e-3,
+            learning_rate_half_life: 0,
+            train_iteration: 20000,
+            batch_size: Some(10),
+            num_permutations: 10,
+            sigma_alpha: 1.0,
+            sigma_beta: 1.0,
+            regularization_weight: 1e-5,
+            grad_max_norm: 5.0,
+            enforce_cluster_id_uniqueness: true,
+        }
+    }
+}
+
+impl TrainingConfig {
+    /// Sets the learning rate.
+    pub fn with_learning_rate(mut self, value: f64) -> Self {
+        self.learning_rate = value;
+        self
+    }
+    /// Sets the learning-rate half life (0: off).
+    pub fn with_learning_rate_half_life(mut self, value: usize) -> Self {
+        self.learning_rate_half_life = value;
+        self
+    }
+    /// Sets the number of iterations.
+    pub fn with_train_iteration(mut self, value: usize) -> Self {
+        self.train_iteration = value;
+        self
+    }
+    /// Sets the batch size (`None`: full batch).
+    pub fn with_batch_size(mut self, value: Option<usize>) -> Self {
+        self.batch_size = value;
+        self
+    }
+    /// Sets the number of block-wise permutations.
+    pub fn with_num_permutations(mut self, value: usize) -> Self {
+        self.num_permutations = value;
+        self
+    }
+    /// Sets the prior's shape.
+    pub fn with_sigma_alpha(mut self, value: f64) -> Self {
+        self.sigma_alpha = value;
+        self
+    }
+    /// Sets the prior's scale.
+    pub fn with_sigma_beta(mut self, value: f64) -> Self {
+        self.sigma_beta = value;
+        self
+    }
+    /// Sets the regularization weight.
+    pub fn with_regularization_weight(mut self, value: f64) -> Self {
+        self.regularization_weight = value;
+        self
+    }
+    /// Sets the gradient norm limit.
+    pub fn with_grad_max_norm(mut self, value: f64) -> Self {
+        self.grad_max_norm = value;
+        self
+    }
+    /// Sets whether labels are made unique per sequence.
+    pub fn with_enforce_cluster_id_uniqueness(mut self, value: bool) -> Self {
+        self.enforce_cluster_id_uniqueness = value;
+        self
+    }
+
+    /// Checks every value.
+    pub fn check(&self) -> Result<ValidTrainingConfig> {
+        positive("learning_rate", self.learning_rate)?;
+        if self.batch_size == Some(0) {
+            return invalid("batch_size", "must be at least 1 (or full batch)");
+        }
+        if self.num_permutations == 0 {
+            return invalid("num_permutations", "must be at least 1");
+        }
+        positive("sigma_alpha", self.sigma_alpha)?;
+        positive("sigma_beta", self.sigma_beta)?;
+        if !(self.regularization_weight.is_finite() && self.regularization_weight >= 0.0) {
+            return invalid(
+                "regularization_weight",
+                format!(
+                    "must be finite and non-negative, got {}",
+                    self.regularization_weight
+                ),
+            );
+        }
+        positive("grad_max_norm", self.grad_max_norm)?;
+        Ok(ValidTrainingConfig(self.clone()))
+    }
+}
+
+/// Beam-search settings.
+///
+/// ```
+/// use uisrnn_model::InferenceConfig;
+///
+/// assert!(InferenceConfig::default().with_beam_size(0).check().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InferenceConfig {
+    /// Number of beams kept.
+    pub beam_size: usize,
+    /// Observations assigned per beam-search step.
+    pub look_ahead: usize,
+    /// Times the sequence is repeated; labels of the last copy are returned.
+    pub test_iteration: usize,
+}
+
+impl Default for InferenceConfig {
+    fn default() -> Self {
+        Self {
+            beam_size: 10,
+            look_ahead: 1,
+            test_iteration: 2,
+        }
+    }
+}
+
+impl InferenceConfig {
+    /// Sets the beam size.
+    pub fn with_beam_size(mut self, value: usize) -> Self {
+        self.beam_size = value;
+        self
+    }
+    /// Sets the look-ahead.
+    pub fn with_look_ahead(mut self, value: usize) -> Self {
+        self.look_ahead = value;
+        self
+    }
+    /// Sets the number of test iterations.
+    pub fn with_test_iteration(mut self, value: usize) -> Self {
+        self.test_iteration = value;
+        self
+    }
+
+    /// Checks every value.
+    pub fn check(&self) -> Result<ValidInferenceConfig> {
+        if self.beam_size == 0 {
+            return invalid("beam_size", "must be at least 1");
+        }
+        if self.look_ahead == 0 {
+            return invalid("look_ahead", "must be at least 1");
+        }
+        if self.look_ahead > 8 {
+            return invalid(
+                "look_ahead",
+                "must be at most 8 (candidates grow exponentially)",
+            );
+        }
+        if self.test_iteration == 0 {
+            return invalid("test_iteration", "must be at least 1");
+        }
+        Ok(ValidInferenceConfig(self.clone()))
+    }
+}
+
+macro_rules! valid_wrapper {
+    ($valid:ident, $plain:ident) => {
+        #[doc = concat!("A [`", stringify!($plain), "`] whose values have been checked.")]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct $valid($plain);
+
+        impl Deref for $valid {
+            type Target = $plain;
+            fn deref(&self) -> &$plain {
+                &self.0
+            }
+        }
+
+        impl $valid {
+            /// The checked settings.
+            pub fn into_inner(self) -> $plain {
+                self.0
+            }
+        }
+    };
+}
+
+valid_wrapper!(ValidModelConfig, ModelConfig);
+valid_wrapper!(ValidTrainingConfig, TrainingConfig);
+valid_wrapper!(ValidInferenceConfig, InferenceConfig);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rejected(result: Result<impl std::fmt::Debug>, field: &str) {
+        match result {
+            Err(ModelError::InvalidConfig { name, .. }) => assert_eq!(name, field),
+            other => panic!("expected InvalidConfig for {field}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_are_the_reference_defaults_and_valid() {
+        let model = ModelConfig::default();
+        assert_eq!(
+            (
+                model.observation_dim,
+                model.rnn_hidden_size,
+                model.rnn_depth
+            ),
+            (256, 512, 1)
+        );
+        assert_eq!(model.crp_alpha, CrpAlpha::Fixed(1.0));
+        let training = TrainingConfig::default();
+        assert_eq!(training.train_iteration, 20000);
+        assert_eq!(training.batch_size, Some(10));
+        let inference = InferenceConfig::default();
+        assert_eq!(
+            (
+                inference.beam_size,
+                inference.look_ahead,
+                inference.test_iteration
+            ),
+            (10, 1, 2)
+        );
+        assert!(model.check().is_ok() && training.check().is_ok() && inference.check().is_ok());
+    }
+
+    #[test]
+    fn bad_model_configs() {
+        let base = ModelConfig::default();
+        rejected(
+            base.clone().with_observation_dim(0).check(),
+            "observation_dim",
+        );
+        rejected(
+            base.clone().with_rnn_hidden_size(0).check(),
+            "rnn_hidden_size",
+        );
+        rejected(base.clone().with_rnn_depth(0).check(), "rnn_depth");
+        rejected(base.clone().with_rnn_dropout(1.0).check(), "rnn_dropout");
+        rejected(base.clone().with_rnn_dropout(-0.1).check(), "rnn_dropout");
+        rejected(
+            base.clone().with_transition_bias(Some(0.0)).check(),
+            "transition_bias",
+        );
+        rejected(
+            base.clone().with_transition_bias(Some(1.0)).check(),
+            "transition_bias",
+        );
+        rejected(
+            base.clone().with_crp_alpha(CrpAlpha::Fixed(0.0)).check(),
+            "crp_alpha",
+        );
+        rejected(base.clone().with_sigma2(Some(-1.0)).check(), "sigma2");
+        rejected(base.with_sigma2(Some(f64::NAN)).check(), "sigma2");
+    }
+
+    #[test]
+    fn bad_training_configs() {
+        let base = TrainingConfig::default();
+        rejected(
+            base.clone().with_learning_rate(0.0).check(),
+            "learning_rate",
+        );
+        rejected(base.clone().with_batch_size(Some(0)).check(), "batch_size");
+        rejected(
+            base.clone().with_num_permutations(0).check(),
+            "num_permutations",
+        );
+        rejected(base.clone().with_sigma_alpha(0.0).check(), "sigma_alpha");
+        rejected(
+            base.clone().with_sigma_beta(f64::INFINITY).check(),
+            "sigma_beta",
+        );
+        rejected(
+            base.clone().with_regularization_weight(-1.0).check(),
+            "regularization_weight",
+        );
+        rejected(base.with_grad_max_norm(0.0).check(), "grad_max_norm");
+    }
+
+    #[test]
+    fn bad_inference_configs() {
+        let base = InferenceConfig::default();
+        rejected(base.clone().with_beam_size(0).check(), "beam_size");
+        rejected(base.clone().with_look_ahead(0).check(), "look_ahead");
+        rejected(base.with_test_iteration(0).check(), "test_iteration");
+    }
+
+    #[test]
+    fn serde_round_trip_and_defaults_for_missing_fields() {
+        let config = ModelConfig::default().with_crp_alpha(CrpAlpha::Estimate);
+        let json = serde_json::to_string(&config).unwrap();
+        assert_eq!(serde_json::from_str::<ModelConfig>(&json).unwrap(), config);
+        let partial: TrainingConfig = serde_json::from_str(r#"{"train_iteration": 5}"#).unwrap();
+        assert_eq!(partial.train_iteration, 5);
+        assert_eq!(partial.learning_rate, 1e-3);
+    }
+}

@@ -1,0 +1,22 @@
+//! The [UIS-RNN](https://arxiv.org/abs/1810.04719) model on [burn]: the core GRU,
+//! training, estimation of the transition bias and crp_alpha, beam-search decoding,
+//! and saving/loading (including the reference Python implementation's files).
+//!
+//! The model code is written once for any burn device: [`cpu_device`] (burn-flex)
+//! by default.
+
+pub mod backend;
+pub mod config;
+pub mod core_rnn;
+pub mod error;
+pub mod model;
+pub mod weights;
+
+pub use backend::cpu_device;
+pub use config::{
+    CrpAlpha, InferenceConfig, ModelConfig, TrainingConfig, ValidInferenceConfig, ValidModelConfig,
+    ValidTrainingConfig,
+};
+pub use error::{ModelError, Result};
+pub use model::{UisRnn, UisRnnParams};
+pub use weights::{HostTensor, StateDict};
