@@ -10,6 +10,9 @@ pub mod config;
 pub mod core_rnn;
 pub mod error;
 pub mod model;
+pub mod pickle;
+pub mod reference_file;
+pub mod score;
 pub mod weights;
 
 pub use backend::cpu_device;

@@ -41,7 +41,7 @@ impl HostTensor {
         let data = tensor
             .into_data()
             .convert::<f32>()
-            .into_vec::<f32>()
+            .try_into_vec::<f32>()
             .map_err(|e| ModelError::Backend(format!("{e:?}")))?;
         Ok(Self { shape, data })
     }

@@ -1,0 +1,95 @@
+//! Helpers shared by the model crate's integration tests: the reference fixtures.
+
+#![allow(dead_code)]
+
+use std::fs::File;
+use std::path::PathBuf;
+
+use ndarray::ArrayD;
+use ndarray_npy::NpzReader;
+use uisrnn_model::{HostTensor, ModelConfig, StateDict, UisRnn, cpu_device};
+
+/// A file under the repository's `tests/fixtures/reference/`.
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/reference")
+        .join(name)
+}
+
+/// Every float32 array of an npz file, by name.
+pub fn read_npz(name: &str) -> Vec<(String, HostTensor)> {
+    let mut npz = NpzReader::new(File::open(fixture(name)).unwrap()).unwrap();
+    let names = npz.names().unwrap();
+    names
+        .into_iter()
+        .map(|n| {
+            let array: ArrayD<f32> = npz.by_name(&n).unwrap();
+            let key = n.trim_end_matches(".npy").to_string();
+            let shape = array.shape().to_vec();
+            let data = array.iter().copied().collect();
+            (key, HostTensor { shape, data })
+        })
+        .collect()
+}
+
+/// One array of an npz file.
+pub fn npz_array(file: &str, key: &str) -> HostTensor {
+    read_npz(file)
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .unwrap()
+        .1
+}
+
+/// The fixture model's configuration (depth 1, hidden 64, D 256).
+pub fn fixture_config() -> ModelConfig {
+    ModelConfig::default()
+        .with_observation_dim(256)
+        .with_rnn_hidden_size(64)
+        .with_rnn_depth(1)
+}
+
+/// The reference model built from `weights.npz` and `scalars.json`.
+pub fn fixture_model() -> UisRnn {
+    let mut dict = StateDict::new();
+    let mut init_hidden = None;
+    let mut sigma2 = None;
+    for (name, tensor) in read_npz("weights.npz") {
+        match name.as_str() {
+            "rnn_init_hidden" => init_hidden = Some(tensor),
+            "sigma2" => sigma2 = Some(tensor),
+            _ => {
+                dict.insert(name, tensor);
+            }
+        }
+    }
+    let scalars: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("scalars.json")).unwrap()).unwrap();
+    let bias = uisrnn_data::TransitionBias {
+        bias: scalars["transition_bias"].as_f64().unwrap(),
+        denominator: scalars["transition_bias_denominator"].as_f64().unwrap(),
+    };
+    UisRnn::from_weights(
+        fixture_config(),
+        &dict,
+        &init_hidden.unwrap(),
+        &sigma2.unwrap(),
+        Some(bias),
+        scalars["crp_alpha"].as_f64(),
+        &cpu_device(),
+    )
+    .unwrap()
+}
+
+/// Asserts that two arrays agree to `rel` relative tolerance (with an absolute floor
+/// of `rel` for values near zero).
+pub fn assert_close(name: &str, actual: &[f32], expected: &[f32], rel: f32) {
+    assert_eq!(actual.len(), expected.len(), "{name}: length");
+    for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
+        let tolerance = rel * e.abs().max(1.0);
+        assert!(
+            (a - e).abs() <= tolerance,
+            "{name}[{i}]: got {a}, expected {e} (tolerance {tolerance})"
+        );
+    }
+}
