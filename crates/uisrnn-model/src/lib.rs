@@ -8,9 +8,11 @@
 pub mod backend;
 pub mod config;
 pub mod core_rnn;
+mod decode;
 pub mod error;
 pub mod model;
 pub mod pickle;
+pub mod predict;
 pub mod reference_file;
 pub mod score;
 pub mod weights;
@@ -22,4 +24,5 @@ pub use config::{
 };
 pub use error::{ModelError, Result};
 pub use model::{UisRnn, UisRnnParams};
+pub use predict::Stream;
 pub use weights::{HostTensor, StateDict};

@@ -1,0 +1,212 @@
+//! Prediction: whole sequences (tiled `test_iteration` times), many sequences in
+//! parallel, and a streaming decoder for online diarization.
+
+use std::sync::Arc;
+
+use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
+use uisrnn_data::{Observation, validate_sequence};
+
+use crate::config::InferenceConfig;
+use crate::decode::{Decoder, DecoderContext};
+use crate::error::{ModelError, Result};
+use crate::model::UisRnn;
+
+impl UisRnn {
+    /// Labels one sequence (`T x D`) by beam search: the sequence is repeated
+    /// `test_iteration` times, decoded, and the labels of the last copy returned.
+    /// Labels are integers numbered by first appearance over the repeated sequence,
+    /// as in the reference (so they need not start at 0).
+    ///
+    /// ```
+    /// use ndarray::Array2;
+    /// use uisrnn_model::{InferenceConfig, ModelConfig, UisRnn, cpu_device};
+    ///
+    /// let config = ModelConfig::default().with_observation_dim(4).with_rnn_hidden_size(8)
+    ///     .with_transition_bias(Some(0.1));
+    /// let model = UisRnn::new(config, &cpu_device(), 0)?;
+    /// let sequence = Array2::from_shape_fn((6, 4), |(t, d)| if t < 3 { d as f32 } else { -(d as f32) });
+    /// let labels = model.predict(sequence.view(), &InferenceConfig::default())?;
+    /// assert_eq!(labels.len(), 6);
+    /// # Ok::<(), uisrnn_model::ModelError>(())
+    /// ```
+    pub fn predict<F: Observation>(
+        &self,
+        sequence: ArrayView2<'_, F>,
+        config: &InferenceConfig,
+    ) -> Result<Vec<usize>> {
+        let config = config.check()?;
+        let context = Arc::new(DecoderContext::new(self)?);
+        let sequence = validate_sequence(sequence, 0, Some(self.config.observation_dim))?;
+        self.decode(
+            &sequence,
+            &context,
+            config.beam_size,
+            config.look_ahead,
+            config.test_iteration,
+        )
+    }
+
+    /// Labels many sequences in parallel (rayon), sharing the model; results are in
+    /// input order. Errors name the offending sequence.
+    pub fn predict_many<F: Observation + Sync>(
+        &self,
+        sequences: &[Array2<F>],
+        config: &InferenceConfig,
+    ) -> Result<Vec<Vec<usize>>> {
+        let config = config.check()?;
+        let context = Arc::new(DecoderContext::new(self)?);
+        let checked = sequences
+            .iter()
+            .enumerate()
+            .map(|(i, s)| validate_sequence(s.view(), i, Some(self.config.observation_dim)))
+            .collect::<Result<Vec<_>, _>>()?;
+        checked
+            .par_iter()
+            .map(|sequence| {
+                self.decode(
+                    sequence,
+                    &context,
+                    config.beam_size,
+                    config.look_ahead,
+                    config.test_iteration,
+                )
+            })
+            .collect()
+    }
+
+    fn decode(
+        &self,
+        sequence: &Array2<f32>,
+        context: &Arc<DecoderContext>,
+        beam_size: usize,
+        look_ahead: usize,
+        test_iteration: usize,
+    ) -> Result<Vec<usize>> {
+        let length = sequence.nrows();
+        let rows: Vec<&[f32]> = sequence
+            .rows()
+            .into_iter()
+            .map(|row| {
+                row.to_slice()
+                    .ok_or_else(|| ModelError::Backend("non-contiguous row".into()))
+            })
+            .collect::<Result<_>>()?;
+        let tiled: Vec<&[f32]> = (0..test_iteration)
+            .flat_map(|_| rows.iter().copied())
+            .collect();
+        let mut decoder = Decoder::new(self, Arc::clone(context), beam_size);
+        for chunk in tiled.chunks(look_ahead) {
+            decoder.step(chunk)?;
+        }
+        let labels = decoder.best_labels();
+        Ok(labels[labels.len() - length..].to_vec())
+    }
+
+    /// A streaming decoder for online diarization: push embeddings one at a time and
+    /// read provisional labels. See [`Stream`].
+    pub fn stream(&self, config: &InferenceConfig) -> Result<Stream<'_>> {
+        let config = config.check()?;
+        let context = Arc::new(DecoderContext::new(self)?);
+        Ok(Stream {
+            model: self,
+            decoder: Decoder::new(self, context, config.beam_size),
+            look_ahead: config.look_ahead,
+            pending: Vec::new(),
+            pushed: 0,
+        })
+    }
+}
+
+/// Online beam search: observations arrive one by one and are decided as soon as a
+/// full look-ahead of them is available.
+///
+/// Streaming knows nothing of the future, so it is decoding with `test_iteration = 1`:
+/// pushing a whole sequence and calling [`Stream::finish`] gives exactly the labels
+/// of [`UisRnn::predict`] with `test_iteration` 1. (With `test_iteration` 2 the
+/// batch decoder first sees the whole sequence once, which a stream cannot.) Each
+/// push costs one beam-search step, bounded by the beam size and the number of
+/// speakers, whatever the length of the stream so far.
+///
+/// ```
+/// use ndarray::Array2;
+/// use uisrnn_model::{InferenceConfig, ModelConfig, UisRnn, cpu_device};
+///
+/// let config = ModelConfig::default().with_observation_dim(4).with_rnn_hidden_size(8)
+///     .with_transition_bias(Some(0.1));
+/// let model = UisRnn::new(config, &cpu_device(), 0)?;
+/// let mut stream = model.stream(&InferenceConfig::default())?;
+/// for t in 0..5 {
+///     let provisional = stream.push(&[t as f32, 0.0, 1.0, 0.5])?;
+///     assert!(provisional.is_some()); // look_ahead 1: decided at once
+/// }
+/// assert_eq!(stream.finish()?.len(), 5);
+/// # Ok::<(), uisrnn_model::ModelError>(())
+/// ```
+pub struct Stream<'m> {
+    model: &'m UisRnn,
+    decoder: Decoder<'m>,
+    look_ahead: usize,
+    pending: Vec<Vec<f32>>,
+    pushed: usize,
+}
+
+impl Stream<'_> {
+    /// Adds one observation. Returns its label in the current best hypothesis, or
+    /// `None` while it waits for the rest of its look-ahead window.
+    pub fn push(&mut self, observation: &[f32]) -> Result<Option<usize>> {
+        let view = ArrayView2::from_shape((1, observation.len()), observation)
+            .map_err(|e| ModelError::Backend(e.to_string()))?;
+        let row = validate_sequence(view, 0, Some(self.model.config.observation_dim)).map_err(
+            |e| match e {
+                uisrnn_data::DataError::NonFinite {
+                    dimension, value, ..
+                } => ModelError::Data(uisrnn_data::DataError::NonFinite {
+                    sequence: 0,
+                    observation: self.pushed,
+                    dimension,
+                    value,
+                }),
+                other => other.into(),
+            },
+        )?;
+        self.pushed += 1;
+        self.pending.push(row.into_raw_vec_and_offset().0);
+        if self.pending.len() < self.look_ahead {
+            return Ok(None);
+        }
+        self.flush()?;
+        Ok(self.decoder.best_labels().last().copied())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<&[f32]> = self.pending.iter().map(Vec::as_slice).collect();
+        self.decoder.step(&rows)?;
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// The best hypothesis' labels of every decided observation so far.
+    pub fn labels(&self) -> Vec<usize> {
+        self.decoder.best_labels()
+    }
+
+    /// The number of observations decided so far (pushed minus those waiting).
+    pub fn decided(&self) -> usize {
+        self.decoder.decided()
+    }
+
+    /// The best hypothesis' negative log likelihood so far.
+    pub fn score(&self) -> f32 {
+        self.decoder.best_score()
+    }
+
+    /// Decides any observations still waiting and returns all labels.
+    pub fn finish(mut self) -> Result<Vec<usize>> {
+        self.flush()?;
+        Ok(self.decoder.best_labels())
+    }
+}
