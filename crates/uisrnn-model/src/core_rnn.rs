@@ -13,10 +13,38 @@
 //! h' = (h - n) * z + n
 //! ```
 
-use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
+use burn::module::{Module, Param};
+use burn::nn::{Dropout, DropoutConfig, Linear};
 use burn::tensor::activation::{relu, sigmoid};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::{Rng, RngExt};
+
+/// A linear layer `input -> output` with weights and bias uniform in
+/// `±1/sqrt(fan)`, PyTorch's default ranges, drawn from `rng` on the host so that
+/// initialisation is reproducible and independent of any global generator.
+fn uniform_linear<R: Rng + ?Sized>(
+    input: usize,
+    output: usize,
+    fan: usize,
+    rng: &mut R,
+    device: &Device,
+) -> Linear {
+    let bound = 1.0 / (fan as f32).sqrt();
+    let mut draw =
+        |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-bound..=bound)).collect() };
+    let weight = draw(input * output);
+    let bias = draw(output);
+    Linear {
+        weight: Param::from_tensor(Tensor::from_data(
+            TensorData::new(weight, [input, output]),
+            device,
+        )),
+        bias: Some(Param::from_tensor(Tensor::from_data(
+            TensorData::new(bias, [output]),
+            device,
+        ))),
+    }
+}
 
 /// One GRU layer.
 #[derive(Module, Debug)]
@@ -29,19 +57,15 @@ pub struct GruLayer {
 
 impl GruLayer {
     /// A layer initialised like PyTorch's GRU: uniform in `±1/sqrt(H)`.
-    pub fn new(input_size: usize, hidden_size: usize, device: &Device) -> Self {
-        let bound = 1.0 / (hidden_size as f64).sqrt();
-        let init = Initializer::Uniform {
-            min: -bound,
-            max: bound,
-        };
+    pub fn new<R: Rng + ?Sized>(
+        input_size: usize,
+        hidden_size: usize,
+        rng: &mut R,
+        device: &Device,
+    ) -> Self {
         Self {
-            ih: LinearConfig::new(input_size, 3 * hidden_size)
-                .with_initializer(init.clone())
-                .init(device),
-            hh: LinearConfig::new(hidden_size, 3 * hidden_size)
-                .with_initializer(init)
-                .init(device),
+            ih: uniform_linear(input_size, 3 * hidden_size, hidden_size, rng, device),
+            hh: uniform_linear(hidden_size, 3 * hidden_size, hidden_size, rng, device),
         }
     }
 
@@ -62,6 +86,11 @@ impl GruLayer {
     }
 }
 
+/// Dropout between GRU layers: active only with two or more layers, as in PyTorch.
+pub(crate) fn dropout_between_layers(depth: usize, probability: f64) -> Dropout {
+    DropoutConfig::new(if depth >= 2 { probability } else { 0.0 }).init()
+}
+
 /// The stacked GRU with its output head.
 #[derive(Module, Debug)]
 pub struct CoreRnn {
@@ -76,37 +105,26 @@ pub struct CoreRnn {
 }
 
 impl CoreRnn {
-    /// A freshly initialised core RNN (PyTorch's initialisation ranges).
-    pub fn new(
+    /// A freshly initialised core RNN (PyTorch's initialisation ranges), drawn from
+    /// `rng`.
+    pub fn new<R: Rng + ?Sized>(
         observation_dim: usize,
         hidden_size: usize,
         depth: usize,
         dropout: f64,
+        rng: &mut R,
         device: &Device,
     ) -> Self {
-        let layers = (0..depth)
-            .map(|k| {
-                GruLayer::new(
-                    if k == 0 { observation_dim } else { hidden_size },
-                    hidden_size,
-                    device,
-                )
-            })
-            .collect();
-        let linear = |input: usize, output: usize| {
-            let bound = 1.0 / (input as f64).sqrt();
-            LinearConfig::new(input, output)
-                .with_initializer(Initializer::Uniform {
-                    min: -bound,
-                    max: bound,
-                })
-                .init(device)
-        };
+        let mut layers = Vec::with_capacity(depth);
+        for k in 0..depth {
+            let input = if k == 0 { observation_dim } else { hidden_size };
+            layers.push(GruLayer::new(input, hidden_size, rng, device));
+        }
         Self {
             layers,
-            linear_mean1: linear(hidden_size, hidden_size),
-            linear_mean2: linear(hidden_size, observation_dim),
-            dropout: DropoutConfig::new(if depth >= 2 { dropout } else { 0.0 }).init(),
+            linear_mean1: uniform_linear(hidden_size, hidden_size, hidden_size, rng, device),
+            linear_mean2: uniform_linear(hidden_size, observation_dim, hidden_size, rng, device),
+            dropout: dropout_between_layers(depth, dropout),
         }
     }
 

@@ -10,11 +10,14 @@ pub mod config;
 pub mod core_rnn;
 mod decode;
 pub mod error;
+pub mod estimate;
+pub mod loss;
 pub mod model;
 pub mod pickle;
 pub mod predict;
 pub mod reference_file;
 pub mod score;
+pub mod train;
 pub mod weights;
 
 pub use backend::cpu_device;
@@ -23,6 +26,8 @@ pub use config::{
     ValidTrainingConfig,
 };
 pub use error::{ModelError, Result};
+pub use loss::LossTerms;
 pub use model::{UisRnn, UisRnnParams};
 pub use predict::Stream;
+pub use train::{FitReport, IterationReport};
 pub use weights::{HostTensor, StateDict};

@@ -2,6 +2,8 @@
 
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use uisrnn_data::TransitionBias;
 
 use crate::config::{CrpAlpha, ModelConfig, ValidModelConfig};
@@ -44,15 +46,17 @@ pub struct UisRnn {
 }
 
 impl UisRnn {
-    /// A new, untrained model; `seed` makes the weight initialisation reproducible.
+    /// A new, untrained model; `seed` makes the weight initialisation reproducible
+    /// (weights are drawn on the host from a ChaCha generator seeded with it).
     pub fn new(config: ModelConfig, device: &Device, seed: u64) -> Result<Self> {
         let config = config.check()?;
-        device.seed(seed);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let core = CoreRnn::new(
             config.observation_dim,
             config.rnn_hidden_size,
             config.rnn_depth,
             config.rnn_dropout,
+            &mut rng,
             device,
         );
         let init_hidden = Tensor::zeros([config.rnn_depth, 1, config.rnn_hidden_size], device);

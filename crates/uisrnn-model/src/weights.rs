@@ -7,10 +7,10 @@
 use std::collections::BTreeMap;
 
 use burn::module::Param;
-use burn::nn::{Dropout, DropoutConfig, Linear};
+use burn::nn::Linear;
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::core_rnn::{CoreRnn, GruLayer};
+use crate::core_rnn::{CoreRnn, GruLayer, dropout_between_layers};
 use crate::error::{ModelError, Result};
 
 /// A plain row-major `f32` array on the host.
@@ -147,7 +147,7 @@ pub fn core_rnn_from_state_dict(
             hh: linear(w_hh, b_hh),
         });
     }
-    let dropout: Dropout = DropoutConfig::new(if depth >= 2 { dropout } else { 0.0 }).init();
+    let dropout = dropout_between_layers(depth, dropout);
     Ok(CoreRnn {
         layers,
         linear_mean1: linear_from(dict, "linear_mean1", hidden_size, hidden_size, device)?,

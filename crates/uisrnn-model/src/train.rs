@@ -1,0 +1,325 @@
+//! Training (SPEC 2): estimates, resampling, batching and the Adam loop.
+
+use std::collections::HashSet;
+use std::num::NonZeroUsize;
+
+use burn::module::{Module, ModuleVisitor, Param, ParamId};
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::Rng;
+use uisrnn_data::{
+    Batch, BatchSize, Batcher, TrainingData, TransitionBias, resample_by_cluster,
+    shuffle_and_concatenate,
+};
+
+use crate::config::{CrpAlpha, TrainingConfig, ValidTrainingConfig};
+use crate::core_rnn::CoreRnn;
+use crate::error::{ModelError, Result};
+use crate::estimate::estimate_crp_alpha;
+use crate::loss::{LossTerms, negative_log_likelihood, regularization, running_mean, sigma2_prior};
+use crate::model::{UisRnn, UisRnnParams};
+
+/// The smallest value sigma2 is allowed to take after an optimizer step.
+pub const SIGMA2_FLOOR: f64 = 1e-6;
+
+/// What one training iteration reports to an observer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IterationReport {
+    /// The iteration (0-based).
+    pub iteration: usize,
+    /// The number of iterations of this `fit` call.
+    pub total: usize,
+    /// The learning rate used.
+    pub learning_rate: f64,
+    /// The loss terms, computed before the step.
+    pub loss: LossTerms,
+}
+
+/// What a `fit` call did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitReport {
+    /// The loss terms of every iteration.
+    pub losses: Vec<LossTerms>,
+    /// The transition bias after this fit (merged with earlier fits).
+    pub transition_bias: Option<TransitionBias>,
+    /// The crp_alpha after this fit.
+    pub crp_alpha: Option<f64>,
+}
+
+impl UisRnn {
+    /// Trains the model on labelled sequences; every random choice (sequence order,
+    /// block-wise permutations, mini-batches, dropout) comes from `rng`.
+    ///
+    /// Calling `fit` again continues from the current weights and merges the
+    /// transition-bias estimates (the reference's advice for data that does not fit
+    /// in memory). Progress is logged (`log` crate) every 10 iterations.
+    ///
+    /// ```
+    /// use ndarray::Array2;
+    /// use rand::SeedableRng;
+    /// use uisrnn_data::TrainingData;
+    /// use uisrnn_model::{ModelConfig, TrainingConfig, UisRnn, cpu_device};
+    ///
+    /// let sequence = Array2::from_shape_fn((8, 4), |(t, d)| ((t / 4) * 2 + d) as f32 * 0.1);
+    /// let labels = vec!["a", "a", "a", "a", "b", "b", "b", "b"];
+    /// let data = TrainingData::new(vec![sequence], vec![labels])?;
+    /// let mut model = UisRnn::new(ModelConfig::default().with_observation_dim(4).with_rnn_hidden_size(8), &cpu_device(), 0)?;
+    /// let config = TrainingConfig::default().with_train_iteration(3).with_batch_size(None);
+    /// let report = model.fit(&data, &config, &mut rand_chacha::ChaCha8Rng::seed_from_u64(1))?;
+    /// assert_eq!(report.losses.len(), 3);
+    /// assert!(model.transition_bias().is_some());
+    /// # Ok::<(), uisrnn_model::ModelError>(())
+    /// ```
+    pub fn fit<R: Rng + ?Sized>(
+        &mut self,
+        data: &TrainingData,
+        config: &TrainingConfig,
+        rng: &mut R,
+    ) -> Result<FitReport> {
+        self.fit_with(data, config, rng, |_| {})
+    }
+
+    /// Like [`UisRnn::fit`], calling `observer` after every iteration (e.g. to drive
+    /// a progress bar).
+    pub fn fit_with<R, O>(
+        &mut self,
+        data: &TrainingData,
+        config: &TrainingConfig,
+        rng: &mut R,
+        mut observer: O,
+    ) -> Result<FitReport>
+    where
+        R: Rng + ?Sized,
+        O: FnMut(&IterationReport),
+    {
+        let config = config.check()?;
+        data.expect_observation_dim(self.config.observation_dim)?;
+        if data.is_concatenated() && self.config.transition_bias.is_none() {
+            log::warn!(
+                "transition_bias is estimated from one concatenated sequence, so changes at \
+                 utterance borders are counted; pass the sequences as a list to avoid this"
+            );
+        }
+        let transition_bias = match self.config.transition_bias {
+            Some(_) => self.transition_bias,
+            None => {
+                let estimate = TransitionBias::estimate(data.labels());
+                Some(match self.transition_bias {
+                    Some(previous) if previous.denominator > 0.0 => previous.merge(estimate),
+                    _ => estimate,
+                })
+            }
+        };
+        let crp_alpha = match self.config.crp_alpha {
+            CrpAlpha::Fixed(alpha) => Some(alpha),
+            CrpAlpha::Estimate => Some(estimate_crp_alpha(data.labels())?),
+        };
+
+        let concatenated =
+            shuffle_and_concatenate(data, config.enforce_cluster_id_uniqueness, rng)?;
+        let resampled = resample_by_cluster(&concatenated.labels, config.num_permutations, rng)?;
+        let batch_size = match config.batch_size.and_then(NonZeroUsize::new) {
+            Some(n) => BatchSize::Mini(n),
+            None => BatchSize::Full,
+        };
+        let batcher = Batcher::new(concatenated.sequence, resampled, batch_size)?;
+
+        let outcome = self.train_loop(&batcher, &config, rng, &mut observer);
+        let (params, result) = outcome;
+        self.params = params;
+        let losses = result?;
+        self.transition_bias = transition_bias;
+        self.crp_alpha = crp_alpha;
+        Ok(FitReport {
+            losses,
+            transition_bias,
+            crp_alpha,
+        })
+    }
+
+    /// The optimisation loop. Returns the last finite parameters, and the losses or
+    /// the error that stopped training.
+    fn train_loop<R, O>(
+        &self,
+        batcher: &Batcher,
+        config: &ValidTrainingConfig,
+        rng: &mut R,
+        observer: &mut O,
+    ) -> (UisRnnParams, Result<Vec<LossTerms>>)
+    where
+        R: Rng + ?Sized,
+        O: FnMut(&IterationReport),
+    {
+        let device = self.device.clone().autodiff();
+        device.seed(rng.next_u64());
+        let mut params = self.params.clone().fork(&device).train();
+        let core_ids = CoreParamIds::of(&params.core);
+        let sigma2_id = params.sigma2.id;
+        let learn_sigma2 = self.config.sigma2.is_none();
+        let mut optimizer = AdamConfig::new().with_epsilon(1e-8).init();
+        let mut losses = Vec::with_capacity(config.train_iteration);
+
+        for iteration in 0..config.train_iteration {
+            let learning_rate = match config.learning_rate_half_life {
+                0 => config.learning_rate,
+                half_life => config.learning_rate * 0.5_f64.powi((iteration / half_life) as i32),
+            };
+            let batch = batcher.next_batch(rng);
+            let (loss, terms) = match iteration_loss(&params, &batch, config, &device) {
+                Ok(value) => value,
+                Err(error) => return (params.valid(), Err(error)),
+            };
+            if !terms.is_finite() {
+                return (
+                    params.valid(),
+                    Err(ModelError::NonFiniteLoss {
+                        iteration,
+                        nll: terms.nll,
+                        sigma2_prior: terms.sigma2_prior,
+                        regularization: terms.regularization,
+                    }),
+                );
+            }
+            let mut grads = GradientsParams::from_grads(loss.backward(), &params);
+            clip_global_norm(&mut grads, &core_ids, config.grad_max_norm);
+            if !learn_sigma2 {
+                grads.remove::<1>(sigma2_id);
+            }
+            params = optimizer.step(learning_rate, params, grads);
+            params.sigma2 = params
+                .sigma2
+                .map(|s| s.clamp_min(SIGMA2_FLOOR).detach().require_grad());
+
+            if iteration % 10 == 0 || iteration + 1 == config.train_iteration {
+                log::info!(
+                    "iteration {iteration}: loss {:.4} (negative log likelihood {:.4}, sigma2 prior {:.4}, regularization {:.4})",
+                    terms.total(),
+                    terms.nll,
+                    terms.sigma2_prior,
+                    terms.regularization
+                );
+            }
+            losses.push(terms);
+            observer(&IterationReport {
+                iteration,
+                total: config.train_iteration,
+                learning_rate,
+                loss: terms,
+            });
+        }
+        (params.valid(), Ok(losses))
+    }
+}
+
+/// The loss of one batch at the current parameters, and its three terms read back.
+fn iteration_loss(
+    params: &UisRnnParams,
+    batch: &Batch,
+    config: &TrainingConfig,
+    device: &Device,
+) -> Result<(Tensor<1>, LossTerms)> {
+    let (steps, columns, dim) = (batch.steps, batch.batch, batch.dim);
+    let input: Tensor<3> = Tensor::from_data(
+        TensorData::new(batch.input.clone(), [steps, columns, dim]),
+        device,
+    );
+    let mask: Tensor<3> = Tensor::from_data(
+        TensorData::new(batch.mask(), [steps - 1, columns, 1]),
+        device,
+    );
+    let hidden = params.init_hidden.val().repeat_dim(1, columns);
+    let (outputs, _) = params.core.forward(input.clone(), hidden);
+    let mean = running_mean(outputs).narrow(0, 0, steps - 1);
+    let truth = input.narrow(0, 1, steps - 1);
+    let valid_rows = batch.num_observations();
+    let nll = negative_log_likelihood(mean, truth, mask, params.sigma2.val(), valid_rows);
+    let prior = sigma2_prior(
+        params.sigma2.val(),
+        valid_rows,
+        config.sigma_alpha,
+        config.sigma_beta,
+    );
+    let reg = regularization(&params.core, config.regularization_weight);
+    let read = |t: &Tensor<1>| -> Result<f64> {
+        t.clone()
+            .into_data()
+            .convert::<f64>()
+            .try_to_vec::<f64>()
+            .map_err(|e| ModelError::Backend(format!("{e:?}")))
+            .map(|v| v.first().copied().unwrap_or(f64::NAN))
+    };
+    let terms = LossTerms {
+        nll: read(&nll)?,
+        sigma2_prior: read(&prior)?,
+        regularization: read(&reg)?,
+    };
+    Ok((nll + prior + reg, terms))
+}
+
+/// The parameter ids (with their ranks) of the core RNN, whose gradient norm is
+/// clipped.
+struct CoreParamIds {
+    ids: Vec<(ParamId, usize)>,
+}
+
+impl CoreParamIds {
+    fn of(core: &CoreRnn) -> Self {
+        let mut visitor = IdCollector {
+            ids: Vec::new(),
+            seen: HashSet::new(),
+        };
+        core.visit(&mut visitor);
+        Self { ids: visitor.ids }
+    }
+}
+
+struct IdCollector {
+    ids: Vec<(ParamId, usize)>,
+    seen: HashSet<ParamId>,
+}
+
+impl ModuleVisitor for IdCollector {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if self.seen.insert(param.id) {
+            self.ids.push((param.id, D));
+        }
+    }
+}
+
+/// Scales the core RNN's gradients so that their global L2 norm is at most
+/// `max_norm`, as `torch.nn.utils.clip_grad_norm_` does (`max_norm / (norm + 1e-6)`).
+fn clip_global_norm(grads: &mut GradientsParams, core: &CoreParamIds, max_norm: f64) {
+    // The core RNN has weights (rank 2) and biases (rank 1) only.
+    let squares: Vec<Tensor<1>> = core
+        .ids
+        .iter()
+        .filter_map(|&(id, rank)| match rank {
+            2 => grads.get::<2>(id).map(|g| g.square().sum()),
+            1 => grads.get::<1>(id).map(|g| g.square().sum()),
+            _ => None,
+        })
+        .collect();
+    let Some(squares) = squares.into_iter().reduce(|a, b| a + b) else {
+        return;
+    };
+    let norm = squares.sqrt().into_scalar::<f32>() as f64;
+    let coefficient = max_norm / (norm + 1e-6);
+    if !(coefficient < 1.0) {
+        return;
+    }
+    for &(id, rank) in &core.ids {
+        match rank {
+            2 => {
+                if let Some(g) = grads.remove::<2>(id) {
+                    grads.register(id, g.mul_scalar(coefficient));
+                }
+            }
+            1 => {
+                if let Some(g) = grads.remove::<1>(id) {
+                    grads.register(id, g.mul_scalar(coefficient));
+                }
+            }
+            _ => {}
+        }
+    }
+}
