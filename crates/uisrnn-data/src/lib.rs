@@ -16,6 +16,7 @@
 //! Every random choice takes an explicit random number generator, so results are
 //! reproducible from a seed.
 
+pub mod atomic;
 pub mod batch;
 pub mod concat;
 pub mod error;

@@ -38,11 +38,9 @@
 //! Numpy strips trailing NUL characters from unicode strings, so labels and names that
 //! end with `'\0'` cannot be stored and are refused.
 
-use std::ffi::OsString;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Cursor, Read, Write};
+use std::fs;
+use std::io::{self, Cursor, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ndarray::{Array1, Array2, ArrayD, ArrayView2, Axis, Ix2, Ix3, IxDyn, ShapeBuilder, s};
 use ndarray_npy::WriteNpyExt;
@@ -51,6 +49,7 @@ use zip::result::ZipError;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
+use crate::atomic::write_atomically;
 use crate::error::{DataError, Result};
 
 /// One sequence file: `M` sequences of `D`-dimensional observations, with optional
@@ -142,21 +141,22 @@ pub fn write_sequence_file_as(
 ) -> Result<()> {
     let path = path.as_ref();
     validate_for_writing(file)?;
-    let (directory, file_name) = split_target(path)?;
-    let temporary = temporary_path(directory, file_name);
-    let result = write_archive(&temporary, path, file, precision)
-        .and_then(|()| fs::rename(&temporary, path).map_err(|source| io_error(path, source)));
-    match result {
-        Ok(()) => {
-            sync_directory(directory);
-            Ok(())
-        }
-        Err(error) => {
-            // Best effort: the temporary may not exist if creating it failed.
-            let _ = fs::remove_file(&temporary);
-            Err(error)
-        }
+    if path.file_name().is_none() {
+        return Err(DataError::InvalidParameter {
+            name: "path",
+            reason: format!("{} does not name a file", path.display()),
+        });
     }
+    write_atomically(
+        path,
+        |source| io_error(path, source),
+        |output| {
+            let mut zip = ZipWriter::new(output);
+            write_members(&mut zip, path, file, precision)?;
+            zip.finish().map_err(|error| zip_error(path, error))?;
+            Ok(())
+        },
+    )
 }
 
 // ---------------------------------------------------------------------------------------
@@ -843,7 +843,6 @@ fn split_rows(rows: ArrayView2<'_, f64>, lengths: &[usize]) -> Vec<Array2<f64>> 
 // ---------------------------------------------------------------------------------------
 
 /// Distinguishes temporary files of concurrent writes within one process.
-static TEMPORARY_COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// Checks that labels, times and names match the sequences, which must be non-empty and
 /// share one positive dimension.
@@ -951,65 +950,6 @@ fn check_no_trailing_nul(name: &'static str, strings: &[String]) -> Result<()> {
         }),
         None => Ok(()),
     }
-}
-
-/// The directory and file name of the target.
-fn split_target(path: &Path) -> Result<(&Path, &std::ffi::OsStr)> {
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| DataError::InvalidParameter {
-            name: "path",
-            reason: format!("{} does not name a file", path.display()),
-        })?;
-    let directory = path
-        .parent()
-        .filter(|parent| !parent.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    Ok((directory, file_name))
-}
-
-/// A fresh temporary path beside the target: `.{name}.tmp-{pid}-{counter}`.
-fn temporary_path(directory: &Path, file_name: &std::ffi::OsStr) -> PathBuf {
-    let mut name = OsString::from(".");
-    name.push(file_name);
-    name.push(format!(
-        ".tmp-{}-{}",
-        std::process::id(),
-        TEMPORARY_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    directory.join(name)
-}
-
-/// Makes a completed rename durable; best effort, as not every platform can sync a
-/// directory.
-fn sync_directory(directory: &Path) {
-    if cfg!(unix)
-        && let Ok(handle) = File::open(directory)
-    {
-        let _ = handle.sync_all();
-    }
-}
-
-/// Writes the canonical archive to a new file at `temporary` and syncs it; errors name
-/// `target`.
-fn write_archive(
-    temporary: &Path,
-    target: &Path,
-    file: &SequenceFile,
-    precision: Precision,
-) -> Result<()> {
-    let output = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(temporary)
-        .map_err(|source| io_error(target, source))?;
-    let mut zip = ZipWriter::new(BufWriter::new(output));
-    write_members(&mut zip, target, file, precision)?;
-    let buffered = zip.finish().map_err(|error| zip_error(target, error))?;
-    let output = buffered
-        .into_inner()
-        .map_err(|error| io_error(target, error.into_error()))?;
-    output.sync_all().map_err(|source| io_error(target, source))
 }
 
 /// Adds every array of the canonical layout to the archive.

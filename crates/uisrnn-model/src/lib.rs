@@ -11,6 +11,7 @@ pub mod core_rnn;
 mod decode;
 pub mod error;
 pub mod estimate;
+pub mod io;
 pub mod loss;
 pub mod model;
 pub mod pickle;
@@ -26,6 +27,7 @@ pub use config::{
     ValidTrainingConfig,
 };
 pub use error::{ModelError, Result};
+pub use io::{ModelFormat, detect_format};
 pub use loss::LossTerms;
 pub use model::{UisRnn, UisRnnParams};
 pub use predict::Stream;

@@ -179,7 +179,9 @@ impl Stream<'_> {
         Ok(self.decoder.best_labels().last().copied())
     }
 
-    fn flush(&mut self) -> Result<()> {
+    /// Decides the observations waiting for their look-ahead window now, with a
+    /// shorter window (as at the end of a sequence), e.g. when the audio pauses.
+    pub fn flush(&mut self) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
         }

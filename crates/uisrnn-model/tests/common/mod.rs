@@ -16,9 +16,26 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// A file under the repository's `tests/fixtures/reference-extra/`.
+pub fn extra_fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/reference-extra")
+        .join(name)
+}
+
+/// A JSON fixture.
+pub fn json(path: PathBuf) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
 /// Every float32 array of an npz file, by name.
 pub fn read_npz(name: &str) -> Vec<(String, HostTensor)> {
-    let mut npz = NpzReader::new(File::open(fixture(name)).unwrap()).unwrap();
+    read_npz_at(fixture(name))
+}
+
+/// Every float32 array of an npz file at `path`, by name.
+pub fn read_npz_at(path: PathBuf) -> Vec<(String, HostTensor)> {
+    let mut npz = NpzReader::new(File::open(path).unwrap()).unwrap();
     let names = npz.names().unwrap();
     names
         .into_iter()

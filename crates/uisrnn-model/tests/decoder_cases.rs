@@ -1,0 +1,84 @@
+//! Decoder parity beyond the main fixture: look-ahead 2 and 3, beam sizes 1, 4 and 32,
+//! test_iteration 1, and a depth-2 model (tests/fixtures/reference-extra, made with the
+//! reference uisrnn 0.1.2).
+
+mod common;
+
+use common::{extra_fixture, fixture, json};
+use ndarray::s;
+use uisrnn_model::{InferenceConfig, UisRnn, cpu_device};
+
+fn labels(value: &serde_json::Value) -> Vec<usize> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect()
+}
+
+/// Runs every case of a fixture file against `model`.
+fn check_cases(model: &UisRnn, cases_file: &str) {
+    let inputs = uisrnn_data::read_sequence_file(fixture("inputs.npz")).unwrap();
+    let cases = json(extra_fixture(cases_file));
+    let cases = cases["cases"].as_array().unwrap();
+    assert!(!cases.is_empty());
+    for case in cases {
+        let get = |key: &str| case[key].as_u64().unwrap() as usize;
+        let (start, stop) = (
+            case["rows"][0].as_u64().unwrap() as usize,
+            case["rows"][1].as_u64().unwrap() as usize,
+        );
+        let sequence = inputs.sequences[get("sequence_index")]
+            .slice(s![start..stop, ..])
+            .to_owned();
+        let config = InferenceConfig::default()
+            .with_beam_size(get("beam_size"))
+            .with_look_ahead(get("look_ahead"))
+            .with_test_iteration(get("test_iteration"));
+        let predicted = model.predict(sequence.view(), &config).unwrap();
+        assert_eq!(
+            predicted,
+            labels(&case["labels"]),
+            "{cases_file}: {config:?}, sequence {}",
+            get("sequence_index")
+        );
+
+        // The full trace and the final best score follow the reference too.
+        let mut stream = model
+            .stream(&config.clone().with_test_iteration(1))
+            .unwrap();
+        for _ in 0..get("test_iteration") {
+            for row in sequence.rows() {
+                let row: Vec<f32> = row.iter().map(|v| *v as f32).collect();
+                stream.push(&row).unwrap();
+            }
+        }
+        stream.flush().unwrap();
+        let want = case["best_score"].as_f64().unwrap() as f32;
+        let got = stream.score();
+        assert!(
+            (got - want).abs() <= 1e-5 * want.abs(),
+            "{cases_file}: {config:?} score {got} vs {want}"
+        );
+        assert_eq!(
+            stream.labels(),
+            labels(&case["best_trace"]),
+            "{cases_file}: {config:?} trace"
+        );
+    }
+}
+
+#[test]
+fn look_ahead_and_beam_size_cases_match_the_reference() {
+    let model = UisRnn::load(fixture("model.uisrnn"), &cpu_device()).unwrap();
+    check_cases(&model, "lookahead.json");
+}
+
+#[test]
+fn depth_two_model_matches_the_reference() {
+    let model = UisRnn::load(extra_fixture("depth2.uisrnn"), &cpu_device()).unwrap();
+    assert_eq!(model.config().rnn_depth, 2);
+    assert_eq!(model.config().rnn_hidden_size, 32);
+    check_cases(&model, "depth2_expected.json");
+}
