@@ -1,1 +1,47 @@
+//! # uisrnn
+//!
+//! UIS-RNN (Unbounded Interleaved-State Recurrent Neural Network), the supervised
+//! speaker diarization model of "Fully Supervised Speaker Diarization" (Zhang et al.,
+//! ICASSP 2019), in Rust on the [burn](https://burn.dev) framework. It learns from
+//! labelled sequences of speaker embeddings (d-vectors) and labels new sequences by
+//! beam search, giving the same answers as Google's Python reference `uisrnn`.
+//!
+//! This crate is the facade: it re-exports the model crate ([`model`]) and the data
+//! crate ([`data`]), and the items most programs need at the top level.
+//!
+//! ```
+//! use ndarray::Array2;
+//! use rand::SeedableRng;
+//! use uisrnn::{InferenceConfig, ModelConfig, TrainingConfig, TrainingData, UisRnn, cpu_device};
+//!
+//! // Two speakers taking turns in 4-dimensional embedding space.
+//! let speaker = |s: usize, t: usize| -> Vec<f32> {
+//!     (0..4).map(|d| if d == s { 1.0 } else { 0.01 * t as f32 }).collect()
+//! };
+//! let labels: Vec<&str> = vec!["a", "a", "a", "b", "b", "b", "a", "a"];
+//! let rows: Vec<f32> = labels.iter().enumerate()
+//!     .flat_map(|(t, l)| speaker(if *l == "a" { 0 } else { 1 }, t)).collect();
+//! let sequence = Array2::from_shape_vec((8, 4), rows)?;
+//! let data = TrainingData::new(vec![sequence.clone()], vec![labels])?;
+//!
+//! let device = cpu_device();
+//! let config = ModelConfig::default().with_observation_dim(4).with_rnn_hidden_size(8);
+//! let mut model = UisRnn::new(config, &device, 0)?;
+//! let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+//! model.fit(&data, &TrainingConfig::default().with_train_iteration(5), &mut rng)?;
+//! let predicted = model.predict(sequence.view(), &InferenceConfig::default())?;
+//! assert_eq!(predicted.len(), 8);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
+pub use uisrnn_data as data;
+pub use uisrnn_model as model;
+
+pub use uisrnn_data::{
+    DataError, SequenceFile, TrainingData, TransitionBias, read_sequence_file,
+    sequence_match_accuracy, write_sequence_file,
+};
+pub use uisrnn_model::{
+    CrpAlpha, FitReport, InferenceConfig, ModelConfig, ModelError, ModelFormat, Stream,
+    TrainingConfig, UisRnn, cpu_device,
+};

@@ -9,6 +9,7 @@ use std::ops::Deref;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ModelError, Result};
+use crate::loss::LossMask;
 
 /// How the concentration `crp_alpha` of the Chinese restaurant process is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -180,6 +181,8 @@ pub struct TrainingConfig {
     pub grad_max_norm: f64,
     /// Treat equal labels in different sequences as different clusters.
     pub enforce_cluster_id_uniqueness: bool,
+    /// Which entries count as observations in the loss.
+    pub loss_mask: LossMask,
 }
 
 impl Default for TrainingConfig {
@@ -195,6 +198,7 @@ impl Default for TrainingConfig {
             regularization_weight: 1e-5,
             grad_max_norm: 5.0,
             enforce_cluster_id_uniqueness: true,
+            loss_mask: LossMask::Observations,
         }
     }
 }
@@ -248,6 +252,12 @@ impl TrainingConfig {
     /// Sets whether labels are made unique per sequence.
     pub fn with_enforce_cluster_id_uniqueness(mut self, value: bool) -> Self {
         self.enforce_cluster_id_uniqueness = value;
+        self
+    }
+
+    /// Sets which entries count as observations in the loss.
+    pub fn with_loss_mask(mut self, value: LossMask) -> Self {
+        self.loss_mask = value;
         self
     }
 

@@ -28,7 +28,7 @@ pub use config::{
 };
 pub use error::{ModelError, Result};
 pub use io::{ModelFormat, detect_format};
-pub use loss::LossTerms;
+pub use loss::{LossMask, LossTerms};
 pub use model::{UisRnn, UisRnnParams};
 pub use predict::Stream;
 pub use train::{FitReport, IterationReport};

@@ -40,29 +40,86 @@ pub fn running_mean(outputs: Tensor<3>) -> Tensor<3> {
     outputs.cumsum(0) * scale.reshape([steps, 1, 1])
 }
 
-/// The negative log likelihood: `sum over valid rows and d of
-/// (mask * mean - truth)^2 / (2 sigma2_d)`, divided by the number of valid rows.
-/// `mean` and `truth` are `[T-1, B, D]`, `mask` is `[T-1, B, 1]` (1.0 for real rows).
-pub fn negative_log_likelihood(
-    mean: Tensor<3>,
-    truth: Tensor<3>,
-    mask: Tensor<3>,
-    sigma2: Tensor<1>,
-    valid_rows: usize,
-) -> Tensor<1> {
-    let [_, _, dim] = mean.dims();
-    let weights = sigma2.mul_scalar(2.0).recip().reshape([1, 1, dim]);
-    let squared = (mean * mask - truth).square();
-    (squared * weights).sum().div_scalar(valid_rows as f64)
+/// Which entries of a batch count as observations in the loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LossMask {
+    /// The real rows of every sub-sequence, from the batch's lengths (default). Exact
+    /// zeros in the data are observations like any other value.
+    #[default]
+    Observations,
+    /// The reference's rule: an entry counts when its target value is non-zero, and a
+    /// row counts when its squared error in dimension 0 is non-zero. Identical to
+    /// `Observations` when no observation has a coordinate exactly 0; use it to
+    /// reproduce the reference's training bit for bit on data that has such zeros.
+    NonZeroValues,
 }
 
-/// The inverse-gamma prior on sigma2 with `n` valid observations per dimension:
-/// `sum_d ((2 alpha + n + 2) / (2 n)) ln sigma2_d + beta / (sigma2_d n)`.
-pub fn sigma2_prior(sigma2: Tensor<1>, valid_rows: usize, alpha: f64, beta: f64) -> Tensor<1> {
-    let n = valid_rows as f64;
-    let log_weight = (2.0 * alpha + n + 2.0) / (2.0 * n);
-    let log_term = sigma2.clone().log().mul_scalar(log_weight).sum();
-    let inverse_term = sigma2.recip().mul_scalar(beta / n).sum();
+/// The squared errors of the masked running mean against the targets, and the counts
+/// the loss divides by.
+pub struct MaskedErrors {
+    /// `(mask * mean - truth)^2`, `[T-1, B, D]`.
+    pub squared: Tensor<3>,
+    /// The number of observation rows, `[1]`.
+    pub rows: Tensor<1>,
+    /// The number of observations in each dimension, `[D]`.
+    pub per_dimension: Tensor<1>,
+}
+
+impl MaskedErrors {
+    /// Masks `mean` (`[T-1, B, D]`) against `truth`; `row_mask` is `[T-1, B, 1]` with
+    /// 1.0 on real rows and `valid_rows` their number.
+    pub fn new(
+        mean: Tensor<3>,
+        truth: Tensor<3>,
+        row_mask: Tensor<3>,
+        valid_rows: usize,
+        mode: LossMask,
+    ) -> Self {
+        let [_, _, dim] = mean.dims();
+        let device = mean.device();
+        match mode {
+            LossMask::Observations => Self {
+                squared: (mean * row_mask - truth).square(),
+                rows: Tensor::from_floats([valid_rows as f32], &device),
+                per_dimension: Tensor::full([dim], valid_rows as f32, &device),
+            },
+            LossMask::NonZeroValues => {
+                let value_mask = truth.clone().not_equal_elem(0.0).float();
+                let squared = (mean * value_mask - truth).square();
+                let nonzero = squared.clone().detach().not_equal_elem(0.0).float();
+                let rows = nonzero.clone().narrow(2, 0, 1).sum();
+                let per_dimension = nonzero.sum_dim(0).sum_dim(1).reshape([dim]);
+                Self {
+                    squared,
+                    rows,
+                    per_dimension,
+                }
+            }
+        }
+    }
+}
+
+/// The negative log likelihood: `sum of squared errors / (2 sigma2_d)`, divided by
+/// the number of observation rows.
+pub fn negative_log_likelihood(errors: &MaskedErrors, sigma2: Tensor<1>) -> Tensor<1> {
+    let dim = sigma2.dims()[0];
+    let weights = sigma2.mul_scalar(2.0).recip().reshape([1, 1, dim]);
+    (errors.squared.clone() * weights).sum() / errors.rows.clone()
+}
+
+/// The inverse-gamma prior on sigma2 with `n_d` observations in dimension `d`:
+/// `sum_d ((2 alpha + n_d + 2) / (2 n_d)) ln sigma2_d + beta / (sigma2_d n_d)`.
+pub fn sigma2_prior(
+    sigma2: Tensor<1>,
+    per_dimension: Tensor<1>,
+    alpha: f64,
+    beta: f64,
+) -> Tensor<1> {
+    let n = per_dimension;
+    let log_weight = n.clone().add_scalar(2.0 * alpha + 2.0) / n.clone().mul_scalar(2.0);
+    let log_term = (log_weight * sigma2.clone().log()).sum();
+    let inverse_term = (n.recip().mul_scalar(beta) * sigma2.recip()).sum();
     log_term + inverse_term
 }
 

@@ -16,7 +16,9 @@ use crate::config::{CrpAlpha, TrainingConfig, ValidTrainingConfig};
 use crate::core_rnn::CoreRnn;
 use crate::error::{ModelError, Result};
 use crate::estimate::estimate_crp_alpha;
-use crate::loss::{LossTerms, negative_log_likelihood, regularization, running_mean, sigma2_prior};
+use crate::loss::{
+    LossTerms, MaskedErrors, negative_log_likelihood, regularization, running_mean, sigma2_prior,
+};
 use crate::model::{UisRnn, UisRnnParams};
 
 /// The smallest value sigma2 is allowed to take after an optimizer step.
@@ -231,11 +233,17 @@ fn iteration_loss(
     let (outputs, _) = params.core.forward(input.clone(), hidden);
     let mean = running_mean(outputs).narrow(0, 0, steps - 1);
     let truth = input.narrow(0, 1, steps - 1);
-    let valid_rows = batch.num_observations();
-    let nll = negative_log_likelihood(mean, truth, mask, params.sigma2.val(), valid_rows);
+    let errors = MaskedErrors::new(
+        mean,
+        truth,
+        mask,
+        batch.num_observations(),
+        config.loss_mask,
+    );
+    let nll = negative_log_likelihood(&errors, params.sigma2.val());
     let prior = sigma2_prior(
         params.sigma2.val(),
-        valid_rows,
+        errors.per_dimension.clone(),
         config.sigma_alpha,
         config.sigma_beta,
     );
