@@ -1,1 +1,49 @@
-fn main() {}
+//! `uisrnn`: the command-line tool (train, predict, evaluate, estimate, demo).
+
+mod args;
+mod commands;
+mod error;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+use crate::error::CliError;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.quiet, cli.verbose);
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<(), CliError> {
+    match &cli.command {
+        Command::Train(args) => commands::train::run(args, cli.quiet),
+        Command::Predict(args) => commands::predict::run(args),
+        Command::Evaluate(args) => commands::evaluate::run(args),
+        Command::Estimate(args) => commands::estimate::run(args),
+        Command::Demo(args) => commands::demo::run(args, cli.quiet),
+        Command::ToyData(args) => commands::toy_data::run(args),
+    }
+}
+
+/// Logs to stderr: warnings by default, errors only with `--quiet`, info with `-v`,
+/// debug with `-vv`; `RUST_LOG` overrides.
+fn init_logging(quiet: bool, verbose: u8) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        _ => "debug",
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
+        .format_timestamp(None)
+        .init();
+}

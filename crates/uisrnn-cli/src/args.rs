@@ -1,0 +1,288 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use uisrnn_model::{CrpAlpha, InferenceConfig, LossMask, ModelConfig, TrainingConfig};
+
+/// UIS-RNN speaker diarization: train, predict, evaluate.
+#[derive(Debug, Parser)]
+#[command(name = "uisrnn", version, about)]
+pub struct Cli {
+    /// Print only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// More log output (-v: progress details, -vv: debug). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train a model on a labelled sequence file and save it.
+    Train(TrainArgs),
+    /// Label the sequences of a file; prints one JSON array of labels per sequence.
+    Predict(PredictArgs),
+    /// Label the sequences of a labelled file and report sequence-match accuracy.
+    Evaluate(EvaluateArgs),
+    /// Print the transition bias and the maximum-likelihood crp_alpha of training labels.
+    Estimate(EstimateArgs),
+    /// Train on the toy data in data/, save, reload, predict and print the accuracy.
+    Demo(DemoArgs),
+    /// Write the seeded toy data set (data/toy_training_data.npz, data/toy_testing_data.npz).
+    ToyData(ToyDataArgs),
+}
+
+/// `--batch-size N|full`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BatchSizeArg {
+    /// All sub-sequences every iteration.
+    Full,
+    /// This many, drawn with replacement.
+    Size(usize),
+}
+
+fn parse_batch_size(text: &str) -> Result<BatchSizeArg, String> {
+    match text {
+        "full" => Ok(BatchSizeArg::Full),
+        _ => text
+            .parse::<usize>()
+            .map(BatchSizeArg::Size)
+            .map_err(|_| format!("expected a positive integer or `full`, got `{text}`")),
+    }
+}
+
+fn parse_crp_alpha(text: &str) -> Result<CrpAlpha, String> {
+    match text {
+        "estimate" => Ok(CrpAlpha::Estimate),
+        _ => text
+            .parse::<f64>()
+            .map(CrpAlpha::Fixed)
+            .map_err(|_| format!("expected a number or `estimate`, got `{text}`")),
+    }
+}
+
+/// Which entries count as observations in the loss.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LossMaskArg {
+    /// Real rows by length (default).
+    Observations,
+    /// The reference's rule: non-zero target values.
+    NonZeroValues,
+}
+
+/// Model and training settings (defaults: the reference's).
+#[derive(Debug, Args)]
+pub struct TrainingArgs {
+    /// GRU hidden size.
+    #[arg(long, default_value_t = 512)]
+    pub hidden_size: usize,
+    /// Number of GRU layers.
+    #[arg(long, default_value_t = 1)]
+    pub depth: usize,
+    /// Dropout between GRU layers.
+    #[arg(long, default_value_t = 0.2)]
+    pub dropout: f64,
+    /// Number of training iterations.
+    #[arg(long, default_value_t = 20000)]
+    pub train_iteration: usize,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub learning_rate: f64,
+    /// Halve the learning rate every N iterations (0: never).
+    #[arg(long, default_value_t = 0)]
+    pub learning_rate_half_life: usize,
+    /// Sub-sequences per iteration, or `full`.
+    #[arg(long, default_value = "10", value_parser = parse_batch_size)]
+    pub batch_size: BatchSizeArg,
+    /// Block-wise shuffled copies per cluster.
+    #[arg(long, default_value_t = 10)]
+    pub num_permutations: usize,
+    /// Fix sigma2 to this value instead of learning it.
+    #[arg(long)]
+    pub sigma2: Option<f64>,
+    /// Shape of the inverse-gamma prior on sigma2.
+    #[arg(long, default_value_t = 1.0)]
+    pub sigma_alpha: f64,
+    /// Scale of the inverse-gamma prior on sigma2.
+    #[arg(long, default_value_t = 1.0)]
+    pub sigma_beta: f64,
+    /// Fix the transition bias instead of estimating it.
+    #[arg(long)]
+    pub transition_bias: Option<f64>,
+    /// crp_alpha, or `estimate` to take the maximum-likelihood value of the labels.
+    #[arg(long, default_value = "1.0", value_parser = parse_crp_alpha)]
+    pub crp_alpha: CrpAlpha,
+    /// Weight of the L2-norm regularization.
+    #[arg(long, default_value_t = 1e-5)]
+    pub regularization_weight: f64,
+    /// Gradient clipping: maximum global norm of the core RNN's gradient.
+    #[arg(long, default_value_t = 5.0)]
+    pub grad_max_norm: f64,
+    /// Treat equal labels in different sequences as different speakers.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub enforce_cluster_id_uniqueness: bool,
+    /// Which entries count as observations in the loss.
+    #[arg(long, value_enum, default_value_t = LossMaskArg::Observations)]
+    pub loss_mask: LossMaskArg,
+    /// Seed of every random choice (initialisation, shuffling, batches, dropout).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+impl TrainingArgs {
+    /// The model settings, for observation dimension `dim` (taken from the data).
+    pub fn model_config(&self, dim: usize) -> ModelConfig {
+        ModelConfig::default()
+            .with_observation_dim(dim)
+            .with_rnn_hidden_size(self.hidden_size)
+            .with_rnn_depth(self.depth)
+            .with_rnn_dropout(self.dropout)
+            .with_transition_bias(self.transition_bias)
+            .with_crp_alpha(self.crp_alpha)
+            .with_sigma2(self.sigma2)
+    }
+
+    /// The training settings.
+    pub fn training_config(&self) -> TrainingConfig {
+        TrainingConfig::default()
+            .with_train_iteration(self.train_iteration)
+            .with_learning_rate(self.learning_rate)
+            .with_learning_rate_half_life(self.learning_rate_half_life)
+            .with_batch_size(match self.batch_size {
+                BatchSizeArg::Full => None,
+                BatchSizeArg::Size(n) => Some(n),
+            })
+            .with_num_permutations(self.num_permutations)
+            .with_sigma_alpha(self.sigma_alpha)
+            .with_sigma_beta(self.sigma_beta)
+            .with_regularization_weight(self.regularization_weight)
+            .with_grad_max_norm(self.grad_max_norm)
+            .with_enforce_cluster_id_uniqueness(self.enforce_cluster_id_uniqueness)
+            .with_loss_mask(match self.loss_mask {
+                LossMaskArg::Observations => LossMask::Observations,
+                LossMaskArg::NonZeroValues => LossMask::NonZeroValues,
+            })
+    }
+}
+
+/// `uisrnn train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Training sequences with cluster_ids (npz).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Where to save the model.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Model and training settings.
+    #[command(flatten)]
+    pub training: TrainingArgs,
+}
+
+/// Beam-search settings.
+#[derive(Debug, Args)]
+pub struct InferenceArgs {
+    /// Number of beams kept.
+    #[arg(long, default_value_t = 10)]
+    pub beam_size: usize,
+    /// Observations assigned per beam-search step.
+    #[arg(long, default_value_t = 1)]
+    pub look_ahead: usize,
+    /// Times each sequence is repeated; labels of the last copy are returned.
+    #[arg(long, default_value_t = 2)]
+    pub test_iteration: usize,
+}
+
+impl InferenceArgs {
+    /// The inference settings.
+    pub fn config(&self) -> InferenceConfig {
+        InferenceConfig::default()
+            .with_beam_size(self.beam_size)
+            .with_look_ahead(self.look_ahead)
+            .with_test_iteration(self.test_iteration)
+    }
+}
+
+/// `uisrnn predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// A model file: this project's format or a reference `.uisrnn` file.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Sequences to label (npz).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Write the labels here (JSON) instead of standard output.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Beam-search settings.
+    #[command(flatten)]
+    pub inference: InferenceArgs,
+}
+
+/// `uisrnn evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// A model file: this project's format or a reference `.uisrnn` file.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Labelled sequences (npz with cluster_ids).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Beam-search settings.
+    #[command(flatten)]
+    pub inference: InferenceArgs,
+}
+
+/// `uisrnn estimate`.
+#[derive(Debug, Args)]
+pub struct EstimateArgs {
+    /// Training sequences with cluster_ids (npz).
+    #[arg(long)]
+    pub data: PathBuf,
+}
+
+/// `uisrnn demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Folder with toy_training_data.npz and toy_testing_data.npz.
+    #[arg(long, default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Where to save the trained model.
+    #[arg(long, default_value = "saved_model.safetensors")]
+    pub model: PathBuf,
+    /// The results file the summary is appended to.
+    #[arg(long, default_value = "demo_results.txt")]
+    pub results: PathBuf,
+    /// GRU hidden size.
+    #[arg(long, default_value_t = 256)]
+    pub hidden_size: usize,
+    /// Number of training iterations.
+    #[arg(long, default_value_t = 1000)]
+    pub train_iteration: usize,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub learning_rate: f64,
+    /// Seed of every random choice.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Beam-search settings.
+    #[command(flatten)]
+    pub inference: InferenceArgs,
+}
+
+/// `uisrnn toy-data`.
+#[derive(Debug, Args)]
+pub struct ToyDataArgs {
+    /// Folder to write the two files into.
+    #[arg(long, default_value = "data")]
+    pub output_dir: PathBuf,
+    /// Seed of the generator (the committed files use 1).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}

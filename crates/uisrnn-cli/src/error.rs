@@ -1,0 +1,38 @@
+//! The command-line tool's error type: every failure becomes one line on stderr and
+//! a non-zero exit code.
+
+use std::path::PathBuf;
+
+use uisrnn_data::DataError;
+use uisrnn_model::ModelError;
+
+/// Everything a command can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A model error (configuration, training, decoding, model files).
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// A data error (validation, sequence files).
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// A sequence file without the labels a command needs.
+    #[error("{}: the file has no cluster_ids, which {command} needs", path.display())]
+    MissingLabels {
+        /// The file.
+        path: PathBuf,
+        /// The command.
+        command: &'static str,
+    },
+    /// Writing an output file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Encoding JSON output failed.
+    #[error("cannot encode the output as JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}

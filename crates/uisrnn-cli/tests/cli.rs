@@ -1,0 +1,301 @@
+//! The command-line tool, driven as a user would: train, save, load, predict,
+//! evaluate, estimate, demo, and bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use uisrnn_model::{UisRnn, cpu_device};
+
+fn repo(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("uisrnn-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn uisrnn(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_uisrnn"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+/// Asserts a non-zero exit with a one-line message containing `needle`.
+fn fails_with(output: &Output, needle: &str) {
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(needle), "expected `{needle}` in: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+fn quick_train(model: &Path, seed: &str) -> Output {
+    uisrnn(&[
+        "train",
+        "--data",
+        repo("data/toy_training_data.npz").to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--hidden-size",
+        "16",
+        "--train-iteration",
+        "15",
+        "--num-permutations",
+        "2",
+        "--learning-rate",
+        "0.01",
+        "--seed",
+        seed,
+        "--quiet",
+    ])
+}
+
+#[test]
+fn trained_model_saves_and_loads_bit_identical_and_training_repeats() {
+    let dir = scratch("train");
+    let first = dir.join("first.safetensors");
+    let second = dir.join("second.safetensors");
+    stdout(&quick_train(&first, "5"));
+    stdout(&quick_train(&second, "5"));
+    let device = cpu_device();
+    let a = UisRnn::load(&first, &device).unwrap();
+    let b = UisRnn::load(&second, &device).unwrap();
+    assert_eq!(a.state_dict().unwrap(), b.state_dict().unwrap());
+    assert_eq!(a.sigma2().unwrap(), b.sigma2().unwrap());
+    // Save the loaded model again: the parameters survive bit for bit.
+    let again = dir.join("again.safetensors");
+    a.save(&again).unwrap();
+    let c = UisRnn::load(&again, &device).unwrap();
+    assert_eq!(c.state_dict().unwrap(), a.state_dict().unwrap());
+    assert_eq!(c.init_hidden().unwrap(), a.init_hidden().unwrap());
+    assert_eq!(c.transition_bias(), a.transition_bias());
+    assert_eq!(a.config().rnn_hidden_size, 16);
+    assert_eq!(a.config().observation_dim, 256);
+}
+
+#[test]
+fn predict_on_the_reference_model_gives_the_reference_labels() {
+    let dir = scratch("predict");
+    let output = dir.join("labels.json");
+    let model = repo("tests/fixtures/reference/model.uisrnn");
+    let data = repo("tests/fixtures/reference/inputs.npz");
+    stdout(&uisrnn(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ]));
+    let got: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&output).unwrap()).unwrap();
+    let expected: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("tests/fixtures/reference/expected.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(got, expected["predicted_cluster_ids"]);
+
+    // Without --output the JSON goes to standard output.
+    let printed = stdout(&uisrnn(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]));
+    let printed: serde_json::Value = serde_json::from_str(printed.trim()).unwrap();
+    assert_eq!(printed, expected["predicted_cluster_ids"]);
+}
+
+#[test]
+fn evaluate_reports_each_sequence_and_the_mean() {
+    let text = stdout(&uisrnn(&[
+        "evaluate",
+        "--model",
+        repo("tests/fixtures/reference/model.uisrnn")
+            .to_str()
+            .unwrap(),
+        "--data",
+        repo("tests/fixtures/reference/inputs.npz")
+            .to_str()
+            .unwrap(),
+    ]));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 6, "{text}");
+    assert!(lines[0].starts_with("seq0\taccuracy 0.526316"), "{text}");
+    assert!(lines[5].starts_with("mean accuracy "), "{text}");
+}
+
+#[test]
+fn estimate_prints_bias_and_alpha() {
+    let text = stdout(&uisrnn(&[
+        "estimate",
+        "--data",
+        repo("data/toy_training_data.npz").to_str().unwrap(),
+    ]));
+    assert!(text.contains("transition_bias 0.0"), "{text}");
+    assert!(text.contains("transition_bias_denominator "), "{text}");
+    assert!(text.contains("crp_alpha "), "{text}");
+}
+
+#[test]
+fn demo_trains_predicts_and_appends_results() {
+    let dir = scratch("demo");
+    let results = dir.join("results.txt");
+    let text = stdout(&uisrnn(&[
+        "demo",
+        "--data-dir",
+        repo("data").to_str().unwrap(),
+        "--model",
+        dir.join("demo.safetensors").to_str().unwrap(),
+        "--results",
+        results.to_str().unwrap(),
+        "--hidden-size",
+        "128",
+        "--train-iteration",
+        "300",
+        "--learning-rate",
+        "0.003",
+        "--quiet",
+    ]));
+    assert!(text.contains("Ground truth labels:") && text.contains("Predicted labels:"));
+    let mean: f64 = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("averaged accuracy: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(mean >= 0.99, "mean accuracy {mean}");
+    assert!(
+        std::fs::read_to_string(&results)
+            .unwrap()
+            .contains("averaged accuracy")
+    );
+}
+
+#[test]
+fn bad_input_gives_a_one_line_error_and_no_output_file() {
+    let dir = scratch("bad");
+    let model = repo("tests/fixtures/reference/model.uisrnn");
+    let model = model.to_str().unwrap();
+    let inputs = repo("tests/fixtures/reference/inputs.npz");
+    let inputs = inputs.to_str().unwrap();
+    let output = dir.join("labels.json");
+    let out = output.to_str().unwrap();
+
+    fails_with(
+        &uisrnn(&[
+            "predict",
+            "--model",
+            model,
+            "--data",
+            inputs,
+            "--beam-size",
+            "0",
+            "--output",
+            out,
+        ]),
+        "beam_size",
+    );
+    fails_with(
+        &uisrnn(&[
+            "predict",
+            "--model",
+            model,
+            "--data",
+            inputs,
+            "--look-ahead",
+            "0",
+            "--output",
+            out,
+        ]),
+        "look_ahead",
+    );
+    // The toy data has dimension 256 like the model, so use a 4-dimensional file.
+    let small = repo("crates/uisrnn-data/testdata/canonical_f64.npz");
+    fails_with(
+        &uisrnn(&[
+            "predict",
+            "--model",
+            model,
+            "--data",
+            small.to_str().unwrap(),
+            "--output",
+            out,
+        ]),
+        "expected 256",
+    );
+    fails_with(
+        &uisrnn(&[
+            "predict", "--model", inputs, "--data", inputs, "--output", out,
+        ]),
+        "unknown model file format",
+    );
+    fails_with(
+        &uisrnn(&["predict", "--model", "/nonexistent/model", "--data", inputs]),
+        "/nonexistent/model",
+    );
+    let pickled = repo("crates/uisrnn-data/testdata/pickled.npz");
+    fails_with(
+        &uisrnn(&[
+            "predict",
+            "--model",
+            model,
+            "--data",
+            pickled.to_str().unwrap(),
+        ]),
+        "pickle",
+    );
+    fails_with(
+        &uisrnn(&[
+            "train",
+            "--data",
+            inputs,
+            "--model",
+            out,
+            "--train-iteration",
+            "-5",
+        ]),
+        "-5",
+    );
+    let unlabelled = repo("crates/uisrnn-data/testdata/canonical_unlabeled.npz");
+    fails_with(
+        &uisrnn(&[
+            "train",
+            "--data",
+            unlabelled.to_str().unwrap(),
+            "--model",
+            out,
+        ]),
+        "cluster_ids",
+    );
+    fails_with(
+        &uisrnn(&[
+            "train",
+            "--data",
+            inputs,
+            "--model",
+            out,
+            "--hidden-size",
+            "0",
+        ]),
+        "rnn_hidden_size",
+    );
+    assert!(!output.exists());
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
