@@ -268,6 +268,10 @@ pub struct DemoArgs {
     /// Adam learning rate.
     #[arg(long, default_value_t = 1e-3)]
     pub learning_rate: f64,
+    /// Halve the learning rate every N iterations (0: never; the reference demo
+    /// uses 100 on its own toy data).
+    #[arg(long, default_value_t = 0)]
+    pub learning_rate_half_life: usize,
     /// Seed of every random choice.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,

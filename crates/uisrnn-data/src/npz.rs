@@ -842,8 +842,6 @@ fn split_rows(rows: ArrayView2<'_, f64>, lengths: &[usize]) -> Vec<Array2<f64>> 
 // Writing
 // ---------------------------------------------------------------------------------------
 
-/// Distinguishes temporary files of concurrent writes within one process.
-
 /// Checks that labels, times and names match the sequences, which must be non-empty and
 /// share one positive dimension.
 fn validate_for_writing(file: &SequenceFile) -> Result<()> {

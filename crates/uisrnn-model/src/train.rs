@@ -192,7 +192,7 @@ impl UisRnn {
                 .sigma2
                 .map(|s| s.clamp_min(SIGMA2_FLOOR).detach().require_grad());
 
-            if iteration % 10 == 0 || iteration + 1 == config.train_iteration {
+            if iteration.is_multiple_of(10) || iteration + 1 == config.train_iteration {
                 log::info!(
                     "iteration {iteration}: loss {:.4} (negative log likelihood {:.4}, sigma2 prior {:.4}, regularization {:.4})",
                     terms.total(),
@@ -312,7 +312,7 @@ fn clip_global_norm(grads: &mut GradientsParams, core: &CoreParamIds, max_norm: 
     };
     let norm = squares.sqrt().into_scalar::<f32>() as f64;
     let coefficient = max_norm / (norm + 1e-6);
-    if !(coefficient < 1.0) {
+    if coefficient.is_nan() || coefficient >= 1.0 {
         return;
     }
     for &(id, rank) in &core.ids {

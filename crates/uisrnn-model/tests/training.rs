@@ -180,3 +180,31 @@ fn full_batch_training_works() {
     assert_eq!(report.losses.len(), 3);
     assert!(report.losses.iter().all(|l| l.is_finite()));
 }
+
+#[test]
+fn a_non_finite_loss_stops_training_and_keeps_the_last_finite_weights() {
+    let (data, _, _) = toy_training();
+    // 1/(2 sigma2) overflows float32: the very first loss is infinite.
+    let config = ModelConfig::default()
+        .with_observation_dim(DIM)
+        .with_rnn_hidden_size(16)
+        .with_sigma2(Some(1e-44));
+    let mut model = UisRnn::new(config, &cpu_device(), 5).unwrap();
+    let before = model.state_dict().unwrap();
+    let err = model
+        .fit(&data, &quick(3), &mut ChaCha8Rng::seed_from_u64(0))
+        .unwrap_err();
+    match &err {
+        ModelError::NonFiniteLoss { iteration, nll, .. } => {
+            assert_eq!(*iteration, 0);
+            assert!(!nll.is_finite());
+        }
+        other => panic!("expected NonFiniteLoss, got {other}"),
+    }
+    assert!(err.to_string().contains("iteration 0"));
+    assert_eq!(model.state_dict().unwrap(), before);
+    assert!(
+        model.transition_bias().is_none(),
+        "a failed fit must not change the estimates"
+    );
+}

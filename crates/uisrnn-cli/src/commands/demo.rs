@@ -26,7 +26,8 @@ pub fn run(args: &DemoArgs, quiet: bool) -> Result<(), CliError> {
         .with_rnn_hidden_size(args.hidden_size);
     let training_config = TrainingConfig::default()
         .with_train_iteration(args.train_iteration)
-        .with_learning_rate(args.learning_rate);
+        .with_learning_rate(args.learning_rate)
+        .with_learning_rate_half_life(args.learning_rate_half_life);
     let inference_config = args.inference.config();
     model_config.check()?;
     training_config.check()?;
@@ -73,12 +74,13 @@ fn summary(
     predict_seconds: f64,
 ) -> String {
     let mut text = format!(
-        "Config:\n  hidden size: {}\n  learning rate: {}\n  iterations: {}\n  batch size: {:?}\n  \
+        "Config:\n  hidden size: {}\n  learning rate: {} (half life {})\n  iterations: {}\n  batch size: {:?}\n  \
          regularization: {}\n  beam size: {}\n  look ahead: {}\n  test iteration: {}\n\
          Performance:\n  averaged accuracy: {mean:.6}\n  training seconds: {train_seconds:.1}\n  \
          prediction seconds: {predict_seconds:.2}\n  accuracy numbers for all testing sequences:",
         args.hidden_size,
         training.learning_rate,
+        training.learning_rate_half_life,
         training.train_iteration,
         training.batch_size,
         training.regularization_weight,

@@ -73,7 +73,7 @@ pub fn train_new_model(
         &mut rng,
         |report: &IterationReport| {
             bar.set_position(report.iteration as u64 + 1);
-            if report.iteration % 10 == 0 || report.iteration + 1 == report.total {
+            if report.iteration.is_multiple_of(10) || report.iteration + 1 == report.total {
                 bar.set_message(format!(
                     "loss {:.3} (nll {:.3}, prior {:.3}, reg {:.5})",
                     report.loss.total(),
