@@ -4,18 +4,9 @@
 
 mod common;
 
-use common::{extra_fixture, fixture, json};
+use common::{extra_fixture, fixture, json, labels_of};
 use ndarray::s;
 use uisrnn_model::{InferenceConfig, UisRnn, cpu_device};
-
-fn labels(value: &serde_json::Value) -> Vec<usize> {
-    value
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect()
-}
 
 /// Runs every case of a fixture file against `model`.
 fn check_cases(model: &UisRnn, cases_file: &str) {
@@ -39,7 +30,7 @@ fn check_cases(model: &UisRnn, cases_file: &str) {
         let predicted = model.predict(sequence.view(), &config).unwrap();
         assert_eq!(
             predicted,
-            labels(&case["labels"]),
+            labels_of(&case["labels"]),
             "{cases_file}: {config:?}, sequence {}",
             get("sequence_index")
         );
@@ -63,7 +54,7 @@ fn check_cases(model: &UisRnn, cases_file: &str) {
         );
         assert_eq!(
             stream.labels(),
-            labels(&case["best_trace"]),
+            labels_of(&case["best_trace"]),
             "{cases_file}: {config:?} trace"
         );
     }

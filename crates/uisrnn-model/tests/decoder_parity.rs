@@ -2,20 +2,11 @@
 
 mod common;
 
-use common::{fixture, fixture_model};
+use common::{fixture, fixture_model, json, labels_of};
 use uisrnn_model::InferenceConfig;
 
 fn expected() -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(fixture("expected.json")).unwrap()).unwrap()
-}
-
-fn labels_of(value: &serde_json::Value) -> Vec<usize> {
-    value
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect()
+    json(fixture("expected.json"))
 }
 
 #[test]

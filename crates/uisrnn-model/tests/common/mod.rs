@@ -28,6 +28,16 @@ pub fn json(path: PathBuf) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// A JSON array of integer labels.
+pub fn labels_of(value: &serde_json::Value) -> Vec<usize> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect()
+}
+
 /// Every float32 array of an npz file, by name.
 pub fn read_npz(name: &str) -> Vec<(String, HostTensor)> {
     read_npz_at(fixture(name))
