@@ -4,7 +4,7 @@
 //!
 //! - [`sequence`]: validated training input ([`TrainingData`]) and prediction input
 //!   ([`validate_sequence`]), with typed errors that say where the problem is.
-//! - [`concat`]: cluster-id uniqueness across sequences and seeded
+//! - [`concat`](mod@concat): cluster-id uniqueness across sequences and seeded
 //!   shuffling-then-concatenation.
 //! - [`transition`]: the transition-bias estimate and its merge across `fit` calls.
 //! - [`resample`]: group-by-cluster resampling with block-wise shuffling.

@@ -285,6 +285,11 @@ impl<'m> Decoder<'m> {
         labels
     }
 
+    /// The best beam's label of the last decided observation, in constant time.
+    pub(crate) fn best_last_label(&self) -> Option<usize> {
+        self.beams.first().and_then(|b| b.last)
+    }
+
     /// The best beam's score so far.
     pub(crate) fn best_score(&self) -> f32 {
         self.beams.first().map_or(0.0, |b| b.score)

@@ -176,7 +176,7 @@ impl Stream<'_> {
             return Ok(None);
         }
         self.flush()?;
-        Ok(self.decoder.best_labels().last().copied())
+        Ok(self.decoder.best_last_label())
     }
 
     /// Decides the observations waiting for their look-ahead window now, with a
