@@ -167,9 +167,9 @@ impl<'m> Decoder<'m> {
             prefixes = self.update(&requests, x)?;
         }
         if prefixes.is_empty() {
-            return Err(ModelError::Backend(
-                "every candidate score is non-finite".into(),
-            ));
+            return Err(ModelError::NonFiniteScores {
+                observation: self.decided,
+            });
         }
         self.beams = prefixes;
         self.decided += observations.len();

@@ -39,6 +39,14 @@ pub enum ModelError {
         regularization: f64,
     },
 
+    /// Every candidate of a beam-search step scored non-finite (e.g. observations so
+    /// large that their squared distance overflows float32).
+    #[error("decoding failed at observation {observation}: every candidate's score is non-finite")]
+    NonFiniteScores {
+        /// The index of the first observation of the failing step (in the tiled sequence).
+        observation: usize,
+    },
+
     /// The model cannot predict before it has a transition bias (fit it, or give one).
     #[error(
         "the model has no transition bias yet: fit it first or set transition_bias in ModelConfig"

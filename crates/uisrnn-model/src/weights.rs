@@ -27,10 +27,11 @@ impl HostTensor {
     pub fn new(shape: Vec<usize>, data: Vec<f32>) -> Result<Self> {
         let expected: usize = shape.iter().product();
         if expected != data.len() {
-            return Err(ModelError::Backend(format!(
-                "shape {shape:?} needs {expected} values, got {}",
-                data.len()
-            )));
+            return Err(ModelError::ShapeMismatch {
+                name: format!("tensor of {} values", data.len()),
+                found: vec![data.len()],
+                expected: shape,
+            });
         }
         Ok(Self { shape, data })
     }

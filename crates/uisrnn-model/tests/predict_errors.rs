@@ -54,6 +54,13 @@ fn bad_sequences_and_settings_are_typed_errors() {
         }
     }
 
+    // Finite but so large that every squared distance overflows float32.
+    let huge = Array2::<f32>::from_elem((3, 256), 1e30);
+    assert!(matches!(
+        model.predict(huge.view(), &config),
+        Err(ModelError::NonFiniteScores { observation: 0 })
+    ));
+
     // predict_many names the offending sequence.
     let sequences = vec![Array2::<f64>::ones((3, 256)), nan];
     assert!(matches!(
