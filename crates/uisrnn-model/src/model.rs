@@ -1,5 +1,7 @@
 //! The UIS-RNN model: learnable parameters plus the estimated scalars.
 
+use std::sync::{Arc, OnceLock};
+
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor};
 use rand::SeedableRng;
@@ -8,6 +10,7 @@ use uisrnn_data::TransitionBias;
 
 use crate::config::{CrpAlpha, ModelConfig, ValidModelConfig};
 use crate::core_rnn::CoreRnn;
+use crate::decode::DecoderContext;
 use crate::error::{ModelError, Result};
 use crate::weights::{HostTensor, StateDict, core_rnn_from_state_dict, core_rnn_to_state_dict};
 
@@ -43,6 +46,9 @@ pub struct UisRnn {
     pub(crate) transition_bias: Option<TransitionBias>,
     pub(crate) crp_alpha: Option<f64>,
     pub(crate) device: Device,
+    /// What decoding needs from the parameters, computed on first use; cleared
+    /// whenever the parameters change.
+    pub(crate) decoder_context: OnceLock<Arc<DecoderContext>>,
 }
 
 impl UisRnn {
@@ -85,6 +91,7 @@ impl UisRnn {
             transition_bias,
             crp_alpha,
             device: device.clone(),
+            decoder_context: OnceLock::new(),
         }
     }
 
@@ -145,6 +152,16 @@ impl UisRnn {
         }
         model.check_scalars()?;
         Ok(model)
+    }
+
+    /// The decoder's view of the model (new-cluster start, precision weights, log
+    /// priors), computed once per set of parameters.
+    pub(crate) fn decoder_context(&self) -> Result<Arc<DecoderContext>> {
+        if let Some(context) = self.decoder_context.get() {
+            return Ok(Arc::clone(context));
+        }
+        let context = Arc::new(DecoderContext::new(self)?);
+        Ok(Arc::clone(self.decoder_context.get_or_init(|| context)))
     }
 
     pub(crate) fn check_scalars(&self) -> Result<()> {
@@ -215,6 +232,7 @@ impl UisRnn {
         let mut moved = self.clone();
         moved.params = moved.params.to_device(device);
         moved.device = device.clone();
+        moved.decoder_context = OnceLock::new();
         moved
     }
 }

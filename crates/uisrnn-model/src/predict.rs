@@ -36,7 +36,7 @@ impl UisRnn {
         config: &InferenceConfig,
     ) -> Result<Vec<usize>> {
         let config = config.check()?;
-        let context = Arc::new(DecoderContext::new(self)?);
+        let context = self.decoder_context()?;
         let sequence = validate_sequence(sequence, 0, Some(self.config.observation_dim))?;
         self.decode(
             &sequence,
@@ -55,7 +55,7 @@ impl UisRnn {
         config: &InferenceConfig,
     ) -> Result<Vec<Vec<usize>>> {
         let config = config.check()?;
-        let context = Arc::new(DecoderContext::new(self)?);
+        let context = self.decoder_context()?;
         let checked = sequences
             .iter()
             .enumerate()
@@ -107,7 +107,7 @@ impl UisRnn {
     /// read provisional labels. See [`Stream`].
     pub fn stream(&self, config: &InferenceConfig) -> Result<Stream<'_>> {
         let config = config.check()?;
-        let context = Arc::new(DecoderContext::new(self)?);
+        let context = self.decoder_context()?;
         Ok(Stream {
             model: self,
             decoder: Decoder::new(self, context, config.beam_size),

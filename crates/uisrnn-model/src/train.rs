@@ -129,6 +129,7 @@ impl UisRnn {
         let outcome = self.train_loop(&batcher, &config, rng, &mut observer);
         let (params, result) = outcome;
         self.params = params;
+        self.decoder_context = std::sync::OnceLock::new();
         let losses = result?;
         self.transition_bias = transition_bias;
         self.crp_alpha = crp_alpha;

@@ -117,8 +117,32 @@ fn repeated_fit_continues_and_merges_the_transition_bias() {
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     model.fit(&first, &quick(3), &mut rng).unwrap();
     let after_first = model.state_dict().unwrap();
+    let sequence = &first.sequences()[0];
+    let _ = model
+        .predict(sequence.view(), &InferenceConfig::default())
+        .unwrap();
     model.fit(&second, &quick(3), &mut rng).unwrap();
     assert_ne!(model.state_dict().unwrap(), after_first);
+    // Decoding uses the new parameters, not ones cached before the second fit.
+    let reloaded = UisRnn::from_bytes(
+        &model.to_bytes().unwrap(),
+        std::path::Path::new("m"),
+        &cpu_device(),
+    )
+    .unwrap();
+    let config = InferenceConfig::default().with_beam_size(3);
+    assert_eq!(
+        model.stream(&config).unwrap().score(),
+        reloaded.stream(&config).unwrap().score()
+    );
+    let mut a = model.stream(&config).unwrap();
+    let mut b = reloaded.stream(&config).unwrap();
+    for row in sequence.rows() {
+        let row = row.to_vec();
+        a.push(&row).unwrap();
+        b.push(&row).unwrap();
+    }
+    assert_eq!(a.score(), b.score());
     let merged = uisrnn_data::TransitionBias::estimate(first.labels())
         .merge(uisrnn_data::TransitionBias::estimate(second.labels()));
     let got = model.transition_bias().unwrap();
