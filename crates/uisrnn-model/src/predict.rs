@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
-use uisrnn_data::{Observation, validate_sequence};
+use uisrnn_data::{DataError, Observation, validate_sequence};
 
 use crate::config::InferenceConfig;
 use crate::decode::{Decoder, DecoderContext};
@@ -155,23 +155,28 @@ impl Stream<'_> {
     /// Adds one observation. Returns its label in the current best hypothesis, or
     /// `None` while it waits for the rest of its look-ahead window.
     pub fn push(&mut self, observation: &[f32]) -> Result<Option<usize>> {
-        let view = ArrayView2::from_shape((1, observation.len()), observation)
-            .map_err(|e| ModelError::Backend(e.to_string()))?;
-        let row = validate_sequence(view, 0, Some(self.model.config.observation_dim)).map_err(
-            |e| match e {
-                uisrnn_data::DataError::NonFinite {
-                    dimension, value, ..
-                } => ModelError::Data(uisrnn_data::DataError::NonFinite {
-                    sequence: 0,
-                    observation: self.pushed,
-                    dimension,
-                    value,
-                }),
-                other => other.into(),
-            },
-        )?;
+        let expected = self.model.config.observation_dim;
+        if observation.len() != expected {
+            return Err(DataError::DimensionMismatch {
+                sequence: 0,
+                found: observation.len(),
+                expected,
+            }
+            .into());
+        }
+        if let Some((dimension, value)) =
+            observation.iter().enumerate().find(|(_, v)| !v.is_finite())
+        {
+            return Err(DataError::NonFinite {
+                sequence: 0,
+                observation: self.pushed,
+                dimension,
+                value: f64::from(*value),
+            }
+            .into());
+        }
         self.pushed += 1;
-        self.pending.push(row.into_raw_vec_and_offset().0);
+        self.pending.push(observation.to_vec());
         if self.pending.len() < self.look_ahead {
             return Ok(None);
         }
