@@ -126,8 +126,8 @@ impl UisRnn {
         };
         let batcher = Batcher::new(concatenated.sequence, resampled, batch_size)?;
 
-        let outcome = self.train_loop(&batcher, &config, rng, &mut observer);
-        let (params, result) = outcome;
+        // On divergence the model keeps the last finite parameters and its old estimates.
+        let (params, result) = self.train_loop(&batcher, &config, rng, &mut observer);
         self.params = params;
         self.decoder_context = std::sync::OnceLock::new();
         let losses = result?;
