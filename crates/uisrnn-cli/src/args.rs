@@ -220,6 +220,13 @@ pub struct PredictArgs {
     /// Write the labels here (JSON) instead of standard output.
     #[arg(long)]
     pub output: Option<PathBuf>,
+    /// Also write speaker turns as RTTM (the file needs `starts`/`ends`).
+    #[arg(long)]
+    pub rttm: Option<PathBuf>,
+    /// The RTTM file id (default: the file's `ids`, else `seq<index>`); with several
+    /// sequences it becomes a prefix: `NAME-<index>`.
+    #[arg(long, requires = "rttm")]
+    pub file_id: Option<String>,
     /// Beam-search settings.
     #[command(flatten)]
     pub inference: InferenceArgs,
@@ -234,6 +241,13 @@ pub struct EvaluateArgs {
     /// Labelled sequences (npz with cluster_ids).
     #[arg(long)]
     pub data: PathBuf,
+    /// DER collar: total seconds removed around each reference boundary (half on
+    /// each side, as pyannote.metrics).
+    #[arg(long, default_value_t = 0.25)]
+    pub collar: f64,
+    /// DER: do not score regions where reference speakers overlap.
+    #[arg(long)]
+    pub skip_overlap: bool,
     /// Beam-search settings.
     #[command(flatten)]
     pub inference: InferenceArgs,

@@ -23,6 +23,12 @@ pub enum CliError {
         /// The command.
         command: &'static str,
     },
+    /// A sequence file without the window times (`starts`/`ends`) RTTM output needs.
+    #[error("{}: the file has no starts/ends (window times), which --rttm needs", path.display())]
+    MissingTimes {
+        /// The file.
+        path: PathBuf,
+    },
     /// Writing an output file failed.
     #[error("{}: {source}", path.display())]
     Io {

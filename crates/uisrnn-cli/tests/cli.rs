@@ -299,3 +299,123 @@ fn bad_input_gives_a_one_line_error_and_no_output_file() {
     assert!(!output.exists());
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
 }
+
+/// The fixture inputs with window times (0.8 s windows every 0.4 s) and names.
+fn timed_inputs(dir: &Path) -> PathBuf {
+    let mut file =
+        uisrnn_data::read_sequence_file(repo("tests/fixtures/reference/inputs.npz")).unwrap();
+    file.times = Some(
+        file.sequences
+            .iter()
+            .map(|s| {
+                (0..s.nrows())
+                    .map(|i| (0.4 * i as f64, 0.4 * i as f64 + 0.8))
+                    .collect()
+            })
+            .collect(),
+    );
+    file.ids = Some(
+        (0..file.sequences.len())
+            .map(|i| format!("meeting{i}"))
+            .collect(),
+    );
+    let path = dir.join("timed.npz");
+    uisrnn_data::write_sequence_file(&path, &file).unwrap();
+    path
+}
+
+#[test]
+fn predict_writes_rttm_turns_and_evaluate_reports_der() {
+    let dir = scratch("rttm");
+    let data = timed_inputs(&dir);
+    let rttm = dir.join("out.rttm");
+    let labels_path = dir.join("labels.json");
+    let model = repo("tests/fixtures/reference/model.uisrnn");
+    stdout(&uisrnn(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--rttm",
+        rttm.to_str().unwrap(),
+        "--output",
+        labels_path.to_str().unwrap(),
+    ]));
+    let turns = uisrnn_data::read_rttm(&rttm).unwrap();
+    let labels: Vec<Vec<usize>> =
+        serde_json::from_str(&std::fs::read_to_string(&labels_path).unwrap()).unwrap();
+    // The RTTM holds exactly the turns of the predicted labels (3-decimal times).
+    let times: Vec<(f64, f64)> = (0..95)
+        .map(|i| (0.4 * i as f64, 0.4 * i as f64 + 0.8))
+        .collect();
+    let mut expected = Vec::new();
+    for (i, labels) in labels.iter().enumerate() {
+        expected
+            .extend(uisrnn_data::labels_to_turns(&format!("meeting{i}"), labels, &times).unwrap());
+    }
+    assert_eq!(turns.len(), expected.len());
+    for (got, want) in turns.iter().zip(&expected) {
+        assert_eq!((&got.file_id, &got.speaker), (&want.file_id, &want.speaker));
+        assert!(
+            (got.onset - want.onset).abs() < 1e-3 && (got.duration - want.duration).abs() < 1e-3
+        );
+    }
+
+    let text = stdout(&uisrnn(&[
+        "evaluate",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 7, "{text}");
+    assert!(
+        lines[0].starts_with("meeting0\taccuracy 0.526316\tder "),
+        "{text}"
+    );
+    assert!(
+        lines[6].starts_with("der ") && lines[6].contains("collar 0.25"),
+        "{text}"
+    );
+
+    // --file-id names the recording; several sequences get an index suffix.
+    let named = dir.join("named.rttm");
+    stdout(&uisrnn(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--rttm",
+        named.to_str().unwrap(),
+        "--file-id",
+        "call",
+    ]));
+    let turns = uisrnn_data::read_rttm(&named).unwrap();
+    assert_eq!(turns[0].file_id, "call-0");
+}
+
+#[test]
+fn rttm_needs_window_times() {
+    let dir = scratch("rttm-untimed");
+    let rttm = dir.join("out.rttm");
+    fails_with(
+        &uisrnn(&[
+            "predict",
+            "--model",
+            repo("tests/fixtures/reference/model.uisrnn")
+                .to_str()
+                .unwrap(),
+            "--data",
+            repo("tests/fixtures/reference/inputs.npz")
+                .to_str()
+                .unwrap(),
+            "--rttm",
+            rttm.to_str().unwrap(),
+        ]),
+        "starts/ends",
+    );
+    assert!(!rttm.exists());
+}

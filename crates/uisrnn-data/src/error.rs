@@ -132,6 +132,59 @@ pub enum DataError {
         /// The arrays the file has.
         found: Vec<String>,
     },
+
+    /// A line of an RTTM file is malformed.
+    #[error("{}:{line}: {reason}", path.display())]
+    InvalidRttm {
+        /// The file (or the name given for the text being parsed).
+        path: PathBuf,
+        /// The line number, counting from 1.
+        line: usize,
+        /// What is wrong with the line.
+        reason: String,
+    },
+
+    /// Window labels and window times differ in number.
+    #[error("{labels} window labels were given with {times} window times")]
+    WindowCountMismatch {
+        /// Number of labels.
+        labels: usize,
+        /// Number of `(start, end)` times.
+        times: usize,
+    },
+
+    /// A window's times are unusable: not finite, ending before they start, out of order,
+    /// or labelled with a name that cannot be written to RTTM.
+    #[error("window {window} [{start}, {end}]: {reason}")]
+    InvalidWindow {
+        /// Index of the window.
+        window: usize,
+        /// Its start time in seconds.
+        start: f64,
+        /// Its end time in seconds.
+        end: f64,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// A speaker turn is unusable: a non-finite or negative time, or a file id or speaker
+    /// name that is empty or holds whitespace.
+    #[error("{role} turn {turn}: {reason}")]
+    InvalidTurn {
+        /// Which turns: `reference`, `hypothesis` or `written`.
+        role: &'static str,
+        /// Index of the turn in the slice given.
+        turn: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The reference has no speech left to score (none at all, or all of it inside
+    /// collars or skipped overlap), so an error rate would divide by zero.
+    #[error(
+        "the reference has no scored speech (after collars and overlap removal); the error rate is undefined"
+    )]
+    EmptyReference,
 }
 
 /// Shorthand for results of this crate.

@@ -9,7 +9,9 @@
 //! - [`transition`]: the transition-bias estimate and its merge across `fit` calls.
 //! - [`resample`]: group-by-cluster resampling with block-wise shuffling.
 //! - [`batch`]: time-major padded batches with an explicit length mask.
-//! - [`metrics`]: sequence-match accuracy.
+//! - [`metrics`]: sequence-match accuracy; [`der`]: diarization and Jaccard error
+//!   rates on timed speaker turns, equal to pyannote.metrics.
+//! - [`rttm`]: window labels to speaker turns, RTTM reading and writing.
 //! - [`npz`]: reading and writing sequence files (numpy `.npz`, no pickle).
 //! - [`toy`]: a seeded generator of toy data like the reference's.
 //!
@@ -19,16 +21,19 @@
 pub mod atomic;
 pub mod batch;
 pub mod concat;
+pub mod der;
 pub mod error;
 pub mod metrics;
 pub mod npz;
 pub mod resample;
+pub mod rttm;
 pub mod sequence;
 pub mod toy;
 pub mod transition;
 
 pub use batch::{Batch, BatchSize, Batcher};
 pub use concat::{ConcatenatedData, enforce_cluster_id_uniqueness, shuffle_and_concatenate};
+pub use der::{DerOptions, DerReport, diarization_error_rate, jaccard_error_rate};
 pub use error::{DataError, Result};
 pub use metrics::sequence_match_accuracy;
 pub use npz::{
@@ -36,6 +41,7 @@ pub use npz::{
     write_sequence_file_as,
 };
 pub use resample::{ResampledSequences, resample_by_cluster};
+pub use rttm::{Turn, labels_to_turns, read_rttm, write_rttm};
 pub use sequence::{Observation, TrainingData, validate_sequence};
 pub use toy::{ToyDataConfig, generate_toy_data};
 pub use transition::TransitionBias;
