@@ -6,6 +6,7 @@
 //! by default.
 
 pub mod backend;
+pub mod checkpoint;
 pub mod config;
 pub mod core_rnn;
 mod decode;
@@ -22,6 +23,7 @@ pub mod train;
 pub mod weights;
 
 pub use backend::cpu_device;
+pub use checkpoint::CheckpointConfig;
 pub use config::{
     CrpAlpha, InferenceConfig, ModelConfig, TrainingConfig, ValidInferenceConfig, ValidModelConfig,
     ValidTrainingConfig,

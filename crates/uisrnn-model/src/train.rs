@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::num::NonZeroUsize;
 
 use burn::module::{Module, ModuleVisitor, Param, ParamId};
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::Rng;
 use uisrnn_data::{
@@ -95,6 +95,18 @@ impl UisRnn {
         O: FnMut(&IterationReport),
     {
         let config = config.check()?;
+        let plan = self.plan(data, &config, rng)?;
+        let start = self.fresh_start();
+        self.run(plan, &config, rng, start, &mut observer, None)
+    }
+
+    /// Estimates, shuffling, resampling and batching: everything before the loop.
+    pub(crate) fn plan<R: Rng + ?Sized>(
+        &self,
+        data: &TrainingData,
+        config: &ValidTrainingConfig,
+        rng: &mut R,
+    ) -> Result<Plan> {
         data.expect_observation_dim(self.config.observation_dim)?;
         if data.is_concatenated() && self.config.transition_bias.is_none() {
             log::warn!(
@@ -116,7 +128,6 @@ impl UisRnn {
             CrpAlpha::Fixed(alpha) => Some(alpha),
             CrpAlpha::Estimate => Some(estimate_crp_alpha(data.labels())?),
         };
-
         let concatenated =
             shuffle_and_concatenate(data, config.enforce_cluster_id_uniqueness, rng)?;
         let resampled = resample_by_cluster(&concatenated.labels, config.num_permutations, rng)?;
@@ -124,49 +135,95 @@ impl UisRnn {
             Some(n) => BatchSize::Mini(n),
             None => BatchSize::Full,
         };
-        let batcher = Batcher::new(concatenated.sequence, resampled, batch_size)?;
-
-        // On divergence the model keeps the last finite parameters and its old estimates.
-        let (params, result) = self.train_loop(&batcher, &config, rng, &mut observer);
-        self.params = params;
-        self.decoder_context = std::sync::OnceLock::new();
-        let losses = result?;
-        self.transition_bias = transition_bias;
-        self.crp_alpha = crp_alpha;
-        Ok(FitReport {
-            losses,
+        Ok(Plan {
+            batcher: Batcher::new(concatenated.sequence, resampled, batch_size)?,
             transition_bias,
             crp_alpha,
         })
     }
 
+    /// The starting point of a new fit: the current weights and a fresh optimizer.
+    fn fresh_start(&self) -> Start {
+        Start {
+            optimizer: new_optimizer(),
+            iteration: 0,
+            losses: Vec::new(),
+        }
+    }
+
+    /// Runs the loop from `start` and commits the result: the model keeps the last
+    /// finite parameters; the estimates change only when training succeeds.
+    pub(crate) fn run<R, O>(
+        &mut self,
+        plan: Plan,
+        config: &ValidTrainingConfig,
+        rng: &mut R,
+        start: Start,
+        observer: &mut O,
+        checkpoint: Option<&mut CheckpointHook<'_, R>>,
+    ) -> Result<FitReport>
+    where
+        R: Rng + ?Sized,
+        O: FnMut(&IterationReport),
+    {
+        let estimates = (plan.transition_bias, plan.crp_alpha);
+        let (params, result) = self.train_loop(
+            &plan.batcher,
+            config,
+            rng,
+            start,
+            observer,
+            estimates,
+            checkpoint,
+        );
+        self.params = params;
+        self.decoder_context = std::sync::OnceLock::new();
+        let losses = result?;
+        self.transition_bias = plan.transition_bias;
+        self.crp_alpha = plan.crp_alpha;
+        Ok(FitReport {
+            losses,
+            transition_bias: plan.transition_bias,
+            crp_alpha: plan.crp_alpha,
+        })
+    }
+
     /// The optimisation loop. Returns the last finite parameters, and the losses or
     /// the error that stopped training.
+    #[allow(clippy::too_many_arguments)]
     fn train_loop<R, O>(
         &self,
         batcher: &Batcher,
         config: &ValidTrainingConfig,
         rng: &mut R,
+        start: Start,
         observer: &mut O,
+        estimates: (Option<TransitionBias>, Option<f64>),
+        mut checkpoint: Option<&mut CheckpointHook<'_, R>>,
     ) -> (UisRnnParams, Result<Vec<LossTerms>>)
     where
         R: Rng + ?Sized,
         O: FnMut(&IterationReport),
     {
         let device = self.device.clone().autodiff();
-        device.seed(rng.next_u64());
         let mut params = self.params.clone().fork(&device).train();
         let core_ids = CoreParamIds::of(&params.core);
         let sigma2_id = params.sigma2.id;
         let learn_sigma2 = self.config.sigma2.is_none();
-        let mut optimizer = AdamConfig::new().with_epsilon(1e-8).init();
-        let mut losses = Vec::with_capacity(config.train_iteration);
+        let Start {
+            mut optimizer,
+            iteration: first,
+            mut losses,
+        } = start;
 
-        for iteration in 0..config.train_iteration {
+        for iteration in first..config.train_iteration {
             let learning_rate = match config.learning_rate_half_life {
                 0 => config.learning_rate,
                 half_life => config.learning_rate * 0.5_f64.powi((iteration / half_life) as i32),
             };
+            // Dropout draws from the device's generator: seed it from `rng` every
+            // iteration, so a resumed run draws what an uninterrupted one would.
+            device.seed(rng.next_u64());
             let batch = batcher.next_batch(rng);
             let (loss, terms) = match iteration_loss(&params, &batch, config, &device) {
                 Ok(value) => value,
@@ -209,9 +266,72 @@ impl UisRnn {
                 learning_rate,
                 loss: terms,
             });
+            if let Some(hook) = checkpoint.as_deref_mut() {
+                let done = iteration + 1;
+                if done.is_multiple_of(hook.every) && done < config.train_iteration {
+                    let snapshot = Snapshot {
+                        model: self.with_params(params.valid(), estimates),
+                        optimizer: &optimizer,
+                        iteration: done,
+                        losses: &losses,
+                        rng,
+                    };
+                    if let Err(error) = (hook.save)(snapshot) {
+                        return (params.valid(), Err(error));
+                    }
+                }
+            }
         }
         (params.valid(), Ok(losses))
     }
+
+    /// This model with other parameters and estimates (for checkpoints).
+    fn with_params(
+        &self,
+        params: UisRnnParams,
+        estimates: (Option<TransitionBias>, Option<f64>),
+    ) -> UisRnn {
+        let mut model = self.clone();
+        model.params = params;
+        model.transition_bias = estimates.0;
+        model.crp_alpha = estimates.1;
+        model.decoder_context = std::sync::OnceLock::new();
+        model
+    }
+}
+
+/// Adam as the reference configures it (PyTorch's epsilon 1e-8, no weight decay).
+pub(crate) fn new_optimizer() -> ModuleOptimizer {
+    AdamConfig::new().with_epsilon(1e-8).init()
+}
+
+/// What the loop needs before it starts.
+pub(crate) struct Plan {
+    pub(crate) batcher: Batcher,
+    pub(crate) transition_bias: Option<TransitionBias>,
+    pub(crate) crp_alpha: Option<f64>,
+}
+
+/// Where the loop starts: the optimizer state, the first iteration, earlier losses.
+pub(crate) struct Start {
+    pub(crate) optimizer: ModuleOptimizer,
+    pub(crate) iteration: usize,
+    pub(crate) losses: Vec<LossTerms>,
+}
+
+/// The state the loop hands to a checkpoint writer.
+pub(crate) struct Snapshot<'a, R: ?Sized> {
+    pub(crate) model: UisRnn,
+    pub(crate) optimizer: &'a ModuleOptimizer,
+    pub(crate) iteration: usize,
+    pub(crate) losses: &'a [LossTerms],
+    pub(crate) rng: &'a R,
+}
+
+/// How often, and with what, the loop saves checkpoints.
+pub(crate) struct CheckpointHook<'a, R: ?Sized> {
+    pub(crate) every: usize,
+    pub(crate) save: &'a mut dyn FnMut(Snapshot<'_, R>) -> Result<()>,
 }
 
 /// The loss of one batch at the current parameters, and its three terms read back.
