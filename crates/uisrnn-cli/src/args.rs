@@ -179,6 +179,16 @@ pub struct TrainArgs {
     /// Where to save the model.
     #[arg(long)]
     pub model: PathBuf,
+    /// Save a checkpoint here while training (replaced atomically each time).
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+    /// Save the checkpoint every N iterations.
+    #[arg(long, default_value_t = 100, requires = "checkpoint")]
+    pub checkpoint_every: usize,
+    /// Finish the run saved in this checkpoint (its settings are used; model and
+    /// training flags are ignored). Give the same --data.
+    #[arg(long)]
+    pub resume: Option<PathBuf>,
     /// Model and training settings.
     #[command(flatten)]
     pub training: TrainingArgs,

@@ -419,3 +419,86 @@ fn rttm_needs_window_times() {
     );
     assert!(!rttm.exists());
 }
+
+fn train_args<'a>(data: &'a str, model: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "train",
+        "--data",
+        data,
+        "--model",
+        model,
+        "--hidden-size",
+        "32",
+        "--train-iteration",
+        "300",
+        "--num-permutations",
+        "2",
+        "--learning-rate",
+        "0.005",
+        "--seed",
+        "11",
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+#[test]
+fn a_run_killed_mid_training_and_resumed_ends_like_an_uninterrupted_one() {
+    let dir = scratch("resume");
+    let data = repo("data/toy_training_data.npz");
+    let data = data.to_str().unwrap();
+    let full = dir.join("full.safetensors");
+    let resumed = dir.join("resumed.safetensors");
+    let checkpoint = dir.join("run.ckpt");
+    let (full_s, resumed_s, checkpoint_s) = (
+        full.to_str().unwrap(),
+        resumed.to_str().unwrap(),
+        checkpoint.to_str().unwrap(),
+    );
+
+    stdout(&uisrnn(&train_args(data, full_s, &[])));
+
+    // Start the same run with checkpoints and SIGKILL it once one exists.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_uisrnn"))
+        .args(train_args(
+            data,
+            resumed_s,
+            &["--checkpoint", checkpoint_s, "--checkpoint-every", "20"],
+        ))
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !checkpoint.exists() && started.elapsed() < std::time::Duration::from_secs(120) {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL on Unix
+    let status = child.wait().unwrap();
+    assert!(checkpoint.exists());
+    assert!(
+        !status.success(),
+        "the run finished before it could be killed"
+    );
+    assert!(
+        !resumed.exists(),
+        "a killed run must not leave a model file"
+    );
+
+    stdout(&uisrnn(&train_args(
+        data,
+        resumed_s,
+        &["--resume", checkpoint_s],
+    )));
+    let device = cpu_device();
+    let a = UisRnn::load(&full, &device).unwrap();
+    let b = UisRnn::load(&resumed, &device).unwrap();
+    assert_eq!(a.state_dict().unwrap(), b.state_dict().unwrap());
+    assert_eq!(a.sigma2().unwrap(), b.sigma2().unwrap());
+    assert_eq!(a.init_hidden().unwrap(), b.init_hidden().unwrap());
+    assert_eq!(a.transition_bias(), b.transition_bias());
+
+    fails_with(
+        &uisrnn(&train_args(data, resumed_s, &["--resume", full_s])),
+        "not a uisrnn checkpoint",
+    );
+}

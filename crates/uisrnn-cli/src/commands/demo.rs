@@ -12,7 +12,7 @@ use uisrnn_data::sequence_match_accuracy;
 use uisrnn_model::{ModelConfig, TrainingConfig, UisRnn, cpu_device};
 
 use crate::args::DemoArgs;
-use crate::commands::{read_labelled, read_training_data, train_new_model, write_text};
+use crate::commands::{TrainingRun, read_labelled, read_training_data, train_model, write_text};
 use crate::error::CliError;
 
 /// Runs the demo.
@@ -33,7 +33,12 @@ pub fn run(args: &DemoArgs, quiet: bool) -> Result<(), CliError> {
     training_config.check()?;
     inference_config.check()?;
 
-    let model = train_new_model(&train, model_config, &training_config, args.seed, quiet)?;
+    let run = TrainingRun::New {
+        model_config,
+        training_config: &training_config,
+        seed: args.seed,
+    };
+    let model = train_model(&train, run, None, quiet)?;
     let trained = started.elapsed();
     model.save(&args.model)?;
     let model = UisRnn::load(&args.model, &cpu_device())?;

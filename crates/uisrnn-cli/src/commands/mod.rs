@@ -14,7 +14,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use uisrnn_data::{SequenceFile, TrainingData, read_sequence_file};
-use uisrnn_model::{IterationReport, ModelConfig, TrainingConfig, UisRnn, cpu_device};
+use uisrnn_model::{
+    CheckpointConfig, IterationReport, ModelConfig, TrainingConfig, UisRnn, cpu_device,
+};
 
 use crate::error::CliError;
 
@@ -44,48 +46,79 @@ pub fn read_labelled(
     Ok((file, labels))
 }
 
-/// Creates and trains a model, showing a progress bar with the loss terms unless
-/// `quiet`.
-pub fn train_new_model(
+/// How a training run starts: a new model, or a checkpoint to resume.
+pub enum TrainingRun<'a> {
+    /// A new model from these settings and seed.
+    New {
+        /// The model settings.
+        model_config: ModelConfig,
+        /// The training settings.
+        training_config: &'a TrainingConfig,
+        /// Seed of initialisation and training.
+        seed: u64,
+    },
+    /// Finish the run saved in this checkpoint.
+    Resume(&'a Path),
+}
+
+/// Trains (or finishes training) a model, showing a progress bar with the loss terms
+/// unless `quiet`, and saving checkpoints when asked.
+pub fn train_model(
     data: &TrainingData,
-    model_config: ModelConfig,
-    training_config: &TrainingConfig,
-    seed: u64,
+    run: TrainingRun<'_>,
+    checkpoint: Option<&CheckpointConfig>,
     quiet: bool,
 ) -> Result<UisRnn, CliError> {
     let device = cpu_device();
-    let mut model = UisRnn::new(model_config, &device, seed)?;
     let bar = if quiet {
         ProgressBar::hidden()
     } else {
-        ProgressBar::new(training_config.train_iteration as u64)
+        ProgressBar::no_length()
     };
     bar.set_style(
         ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    // Seeds of initialisation and of training are both derived from `seed`.
-    let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(1));
-    let result = model.fit_with(
-        data,
-        training_config,
-        &mut rng,
-        |report: &IterationReport| {
-            bar.set_position(report.iteration as u64 + 1);
-            if report.iteration.is_multiple_of(10) || report.iteration + 1 == report.total {
-                bar.set_message(format!(
-                    "loss {:.3} (nll {:.3}, prior {:.3}, reg {:.5})",
-                    report.loss.total(),
-                    report.loss.nll,
-                    report.loss.sigma2_prior,
-                    report.loss.regularization
-                ));
-            }
-        },
-    );
+    let observer = |report: &IterationReport| {
+        bar.set_length(report.total as u64);
+        bar.set_position(report.iteration as u64 + 1);
+        if report.iteration.is_multiple_of(10) || report.iteration + 1 == report.total {
+            bar.set_message(format!(
+                "loss {:.3} (nll {:.3}, prior {:.3}, reg {:.5})",
+                report.loss.total(),
+                report.loss.nll,
+                report.loss.sigma2_prior,
+                report.loss.regularization
+            ));
+        }
+    };
+    let model = match run {
+        TrainingRun::New {
+            model_config,
+            training_config,
+            seed,
+        } => {
+            let mut model = UisRnn::new(model_config, &device, seed)?;
+            // Seeds of initialisation and of training are both derived from `seed`.
+            let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(1));
+            match checkpoint {
+                Some(checkpoint) => model.fit_with_checkpoints(
+                    data,
+                    training_config,
+                    &mut rng,
+                    checkpoint,
+                    observer,
+                )?,
+                None => model.fit_with(data, training_config, &mut rng, observer)?,
+            };
+            model
+        }
+        TrainingRun::Resume(path) => {
+            UisRnn::resume_fit(path, data, &device, checkpoint, observer)?.0
+        }
+    };
     bar.finish();
-    result?;
     Ok(model)
 }
 

@@ -1,30 +1,40 @@
 //! `uisrnn train`: train on a labelled sequence file and save the model.
 
+use uisrnn_model::CheckpointConfig;
+
 use crate::args::TrainArgs;
-use crate::commands::{read_training_data, train_new_model};
+use crate::commands::{TrainingRun, read_training_data, train_model};
 use crate::error::CliError;
 
 /// Runs the command.
 pub fn run(args: &TrainArgs, quiet: bool) -> Result<(), CliError> {
     let data = read_training_data(&args.data, "train")?;
+    let checkpoint = args.checkpoint.as_ref().map(|path| CheckpointConfig {
+        path: path.clone(),
+        every: args.checkpoint_every,
+    });
     let model_config = args.training.model_config(data.observation_dim());
     let training_config = args.training.training_config();
-    // Check every setting before reading more or training.
-    model_config.check()?;
-    training_config.check()?;
+    let run = match &args.resume {
+        Some(path) => TrainingRun::Resume(path),
+        None => {
+            // Check every setting before training.
+            model_config.check()?;
+            training_config.check()?;
+            TrainingRun::New {
+                model_config,
+                training_config: &training_config,
+                seed: args.training.seed,
+            }
+        }
+    };
     log::info!(
         "training on {} sequences, {} observations of dimension {}",
         data.num_sequences(),
         data.num_observations(),
         data.observation_dim()
     );
-    let model = train_new_model(
-        &data,
-        model_config,
-        &training_config,
-        args.training.seed,
-        quiet,
-    )?;
+    let model = train_model(&data, run, checkpoint.as_ref(), quiet)?;
     model.save(&args.model)?;
     if let Some(bias) = model.transition_bias() {
         log::info!(
