@@ -502,3 +502,174 @@ fn a_run_killed_mid_training_and_resumed_ends_like_an_uninterrupted_one() {
         "not a uisrnn checkpoint",
     );
 }
+
+/// Writes a sequence file for the bad-input suite.
+fn write_file(path: &Path, sequences: Vec<ndarray::Array2<f64>>, labels: Option<Vec<Vec<String>>>) {
+    let file = uisrnn_data::SequenceFile {
+        sequences,
+        cluster_ids: labels,
+        times: None,
+        ids: None,
+    };
+    uisrnn_data::write_sequence_file(path, &file).unwrap();
+}
+
+/// Asserts a failure whose message is exactly one line naming `needle`.
+fn fails_in_one_line(output: &Output, needle: &str) {
+    fails_with(output, needle);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "not one line: {stderr}"
+    );
+}
+
+#[test]
+fn bad_input_suite_every_case_is_one_line_and_leaves_no_output() {
+    let dir = scratch("suite");
+    let model = repo("tests/fixtures/reference/model.uisrnn");
+    let model = model.to_str().unwrap();
+    let out = dir.join("out.json");
+    let out_s = out.to_str().unwrap();
+    let predict = |data: &Path| {
+        uisrnn(&[
+            "predict",
+            "--model",
+            model,
+            "--data",
+            data.to_str().unwrap(),
+            "--output",
+            out_s,
+        ])
+    };
+    let train = |data: &Path| {
+        uisrnn(&[
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--model",
+            out_s,
+            "--train-iteration",
+            "2",
+            "--hidden-size",
+            "4",
+        ])
+    };
+
+    let row = |value: f64| ndarray::Array2::from_elem((3, 256), value);
+    let labels = || Some(vec![vec!["a".to_string(); 3]]);
+
+    let nan = dir.join("nan.npz");
+    let mut with_nan = row(0.5);
+    with_nan[(1, 4)] = f64::NAN;
+    write_file(&nan, vec![with_nan], labels());
+    fails_in_one_line(&predict(&nan), "non-finite value NaN in dimension 4");
+    fails_in_one_line(&train(&nan), "non-finite value NaN");
+
+    let inf = dir.join("inf.npz");
+    let mut with_inf = row(0.5);
+    with_inf[(2, 0)] = f64::INFINITY;
+    write_file(&inf, vec![with_inf], labels());
+    fails_in_one_line(&predict(&inf), "non-finite value inf");
+
+    let empty_file = dir.join("empty.npz");
+    std::fs::write(&empty_file, b"").unwrap();
+    fails_in_one_line(&predict(&empty_file), "empty.npz");
+    fails_in_one_line(&train(&empty_file), "empty.npz");
+
+    let testdata = |name: &str| repo(&format!("crates/uisrnn-data/testdata/{name}"));
+    fails_in_one_line(&predict(&testdata("truncated.npz")), "truncated.npz");
+    fails_in_one_line(
+        &predict(&testdata("corrupt_member.npz")),
+        "corrupt_member.npz",
+    );
+    fails_in_one_line(&predict(&testdata("not_a_zip.npz")), "not_a_zip.npz");
+    fails_in_one_line(&predict(&testdata("pickled.npz")), "pickle");
+
+    // Label/sequence length mismatch: the library refuses to write such a file (and
+    // its reader refuses to read one: crates/uisrnn-data npz tests).
+    let mismatch = dir.join("mismatch.npz");
+    let refused = uisrnn_data::write_sequence_file(
+        &mismatch,
+        &uisrnn_data::SequenceFile {
+            sequences: vec![ndarray::Array2::from_elem((4, 256), 0.5)],
+            cluster_ids: labels(),
+            times: None,
+            ids: None,
+        },
+    );
+    assert!(matches!(
+        refused,
+        Err(uisrnn_data::DataError::LabelLengthMismatch { .. })
+    ));
+    assert!(!mismatch.exists());
+
+    // Model files: empty, truncated, corrupted, unknown.
+    let empty_model = dir.join("empty.model");
+    std::fs::write(&empty_model, b"").unwrap();
+    let inputs = repo("tests/fixtures/reference/inputs.npz");
+    let with_model = |m: &Path| {
+        uisrnn(&[
+            "predict",
+            "--model",
+            m.to_str().unwrap(),
+            "--data",
+            inputs.to_str().unwrap(),
+            "--output",
+            out_s,
+        ])
+    };
+    fails_in_one_line(&with_model(&empty_model), "unknown model file format");
+    let reference = std::fs::read(repo("tests/fixtures/reference/model.uisrnn")).unwrap();
+    let truncated = dir.join("truncated.uisrnn");
+    std::fs::write(&truncated, &reference[..reference.len() / 2]).unwrap();
+    fails_in_one_line(&with_model(&truncated), "truncated.uisrnn");
+    let mut corrupted = reference.clone();
+    for i in (2000..corrupted.len()).step_by(997) {
+        corrupted[i] ^= 0x5a;
+    }
+    let corrupt = dir.join("corrupt.uisrnn");
+    std::fs::write(&corrupt, &corrupted).unwrap();
+    fails_in_one_line(&with_model(&corrupt), "corrupt.uisrnn");
+
+    // Settings.
+    for (flag, value, needle) in [
+        ("--beam-size", "0", "beam_size"),
+        ("--look-ahead", "0", "look_ahead"),
+        ("--test-iteration", "-1", "-1"),
+    ] {
+        let output = uisrnn(&[
+            "predict",
+            "--model",
+            model,
+            "--data",
+            inputs.to_str().unwrap(),
+            flag,
+            value,
+            "--output",
+            out_s,
+        ]);
+        fails_with(&output, needle);
+    }
+    fails_with(
+        &uisrnn(&[
+            "train",
+            "--data",
+            inputs.to_str().unwrap(),
+            "--model",
+            out_s,
+            "--train-iteration",
+            "-3",
+        ]),
+        "-3",
+    );
+
+    assert!(!out.exists(), "no output file after a failure");
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|name| name.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
