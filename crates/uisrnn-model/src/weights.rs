@@ -125,16 +125,29 @@ pub fn core_rnn_from_state_dict(
     dropout: f64,
     device: &Device,
 ) -> Result<CoreRnn> {
-    let mut layers = Vec::with_capacity(depth);
+    // The sizes may come from a file: check them against the tensors before any
+    // arithmetic or allocation depends on them.
+    let gates = hidden_size
+        .checked_mul(3)
+        .ok_or_else(|| ModelError::InvalidConfig {
+            name: "rnn_hidden_size",
+            reason: format!("{hidden_size} is too large"),
+        })?;
+    let layer_count = dict
+        .keys()
+        .filter(|k| k.starts_with("gru.weight_ih_l"))
+        .count();
+    if depth > layer_count {
+        return Err(ModelError::MissingParameter {
+            name: format!("gru.weight_ih_l{layer_count} (the configuration says depth {depth})"),
+        });
+    }
+    let mut layers = Vec::new();
     for k in 0..depth {
         let input = if k == 0 { observation_dim } else { hidden_size };
         let gate = |kind: &str, cols: usize| -> Result<(HostTensor, HostTensor)> {
-            let w = take(
-                dict,
-                &format!("gru.weight_{kind}_l{k}"),
-                &[3 * hidden_size, cols],
-            )?;
-            let b = take(dict, &format!("gru.bias_{kind}_l{k}"), &[3 * hidden_size])?;
+            let w = take(dict, &format!("gru.weight_{kind}_l{k}"), &[gates, cols])?;
+            let b = take(dict, &format!("gru.bias_{kind}_l{k}"), &[gates])?;
             Ok((w.transposed_2d(), b))
         };
         let (w_ih, b_ih) = gate("ih", input)?;
