@@ -6,6 +6,16 @@ use rand_chacha::ChaCha8Rng;
 use uisrnn_data::{ToyDataConfig, TrainingData, generate_toy_data};
 use uisrnn_model::{CheckpointConfig, ModelConfig, ModelError, TrainingConfig, UisRnn, cpu_device};
 
+/// burn's device generator (dropout) is process-wide: tests that train must not
+/// interleave, or one test's seeding changes another's dropout masks.
+static DEVICE_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn lock() -> std::sync::MutexGuard<'static, ()> {
+    DEVICE_RNG
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn toy(seed: u64) -> TrainingData {
     let toy = generate_toy_data(&ToyDataConfig {
         observation_dim: 8,
@@ -26,6 +36,7 @@ fn scratch(name: &str) -> std::path::PathBuf {
 }
 
 fn check_resume_equals_uninterrupted(depth: usize, name: &str) {
+    let _serial = lock();
     let data = toy(3);
     let config = ModelConfig::default()
         .with_observation_dim(8)
@@ -80,6 +91,7 @@ fn resuming_with_dropout_gives_the_uninterrupted_parameters() {
 
 #[test]
 fn resuming_needs_the_same_data_and_a_real_checkpoint() {
+    let _serial = lock();
     let data = toy(3);
     let checkpoint = CheckpointConfig {
         path: scratch("errors").join("run.ckpt"),
