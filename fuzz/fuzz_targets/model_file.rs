@@ -57,5 +57,9 @@ fuzz_target!(|data: &[u8]| {
     };
     let saved = model.to_bytes().expect("a loaded model saves");
     let again = UisRnn::from_bytes(&saved, path, &cpu_device()).expect("a saved model loads back");
-    assert_eq!(snapshot(&model), snapshot(&again), "save/load changed the model");
+    assert_eq!(
+        snapshot(&model),
+        snapshot(&again),
+        "save/load changed the model"
+    );
 });

@@ -39,7 +39,9 @@ fn other_entries() -> &'static [(String, Vec<u8>)] {
                 continue;
             }
             let mut bytes = Vec::new();
-            entry.read_to_end(&mut bytes).expect("tiny model entry reads");
+            entry
+                .read_to_end(&mut bytes)
+                .expect("tiny model entry reads");
             entries.push((entry.name().to_owned(), bytes));
         }
         entries

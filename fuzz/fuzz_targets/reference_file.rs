@@ -13,8 +13,15 @@ use uisrnn_model::reference_file::ReferenceModelFile;
 use uisrnn_model::{HostTensor, UisRnn, cpu_device};
 
 fn check(name: &str, tensor: &HostTensor) {
-    let count = tensor.shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
-    assert_eq!(count, Some(tensor.data.len()), "tensor {name} does not fill its shape");
+    let count = tensor
+        .shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d));
+    assert_eq!(
+        count,
+        Some(tensor.data.len()),
+        "tensor {name} does not fill its shape"
+    );
 }
 
 fuzz_target!(|data: &[u8]| {

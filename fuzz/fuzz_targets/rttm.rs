@@ -28,18 +28,31 @@ fuzz_target!(|data: &[u8]| {
         }
     };
     for turn in &turns {
-        assert!(turn.onset.is_finite() && turn.onset >= 0.0, "bad onset {turn:?}");
-        assert!(turn.duration.is_finite() && turn.duration >= 0.0, "bad duration {turn:?}");
+        assert!(
+            turn.onset.is_finite() && turn.onset >= 0.0,
+            "bad onset {turn:?}"
+        );
+        assert!(
+            turn.duration.is_finite() && turn.duration >= 0.0,
+            "bad duration {turn:?}"
+        );
         assert!(turn.end().is_finite(), "infinite end {turn:?}");
     }
     let formatted = format_rttm(&turns);
     let reread = parse_rttm(&formatted, Path::new("formatted.rttm"))
         .unwrap_or_else(|error| panic!("formatted turns do not parse back: {error}\n{formatted}"));
-    assert_eq!(reread.len(), turns.len(), "turn count changed:\n{formatted}");
+    assert_eq!(
+        reread.len(),
+        turns.len(),
+        "turn count changed:\n{formatted}"
+    );
     for (turn, again) in turns.iter().zip(&reread) {
         assert_eq!(turn.file_id, again.file_id);
         assert_eq!(turn.speaker, again.speaker);
         assert!(close(turn.onset, again.onset), "{turn:?} became {again:?}");
-        assert!(close(turn.duration, again.duration), "{turn:?} became {again:?}");
+        assert!(
+            close(turn.duration, again.duration),
+            "{turn:?} became {again:?}"
+        );
     }
 });

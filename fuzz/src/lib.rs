@@ -15,18 +15,34 @@ pub fn check_sequence_file(file: &SequenceFile) {
     assert!(dimension > 0, "Ok with observations of dimension 0");
     for (index, sequence) in file.sequences.iter().enumerate() {
         assert!(sequence.nrows() > 0, "Ok with empty sequence {index}");
-        assert_eq!(sequence.ncols(), dimension, "sequence {index} has another dimension");
+        assert_eq!(
+            sequence.ncols(),
+            dimension,
+            "sequence {index} has another dimension"
+        );
     }
     if let Some(labels) = &file.cluster_ids {
-        assert_eq!(labels.len(), file.sequences.len(), "one label array per sequence");
+        assert_eq!(
+            labels.len(),
+            file.sequences.len(),
+            "one label array per sequence"
+        );
         for (sequence, labels) in file.sequences.iter().zip(labels) {
             assert_eq!(labels.len(), sequence.nrows(), "one label per observation");
         }
     }
     if let Some(times) = &file.times {
-        assert_eq!(times.len(), file.sequences.len(), "one time array per sequence");
+        assert_eq!(
+            times.len(),
+            file.sequences.len(),
+            "one time array per sequence"
+        );
         for (sequence, times) in file.sequences.iter().zip(times) {
-            assert_eq!(times.len(), sequence.nrows(), "one time span per observation");
+            assert_eq!(
+                times.len(),
+                sequence.nrows(),
+                "one time span per observation"
+            );
         }
     }
     if let Some(ids) = &file.ids {
@@ -86,5 +102,7 @@ pub fn npz_from_members(data: &[u8]) -> Vec<u8> {
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
 }
