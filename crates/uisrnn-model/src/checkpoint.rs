@@ -103,11 +103,7 @@ impl UisRnn {
         check_every(checkpoint)?;
         let rng_at_start = RngState::of(rng);
         let plan = self.plan(data, &valid, rng)?;
-        let start = Start {
-            optimizer: new_optimizer(),
-            iteration: 0,
-            losses: Vec::new(),
-        };
+        let start = self.fresh_start();
         let fingerprint = fingerprint(data);
         let mut save = |snapshot: Snapshot<'_, ChaCha8Rng>| {
             save_checkpoint(

@@ -22,6 +22,7 @@ use burn::tensor::{Tensor, TensorData};
 use crate::error::{ModelError, Result};
 use crate::model::UisRnn;
 use crate::score::{precision_weights, weighted_squared_error};
+use crate::weights::HostTensor;
 
 /// What decoding needs from a model, computed once per model.
 #[derive(Debug)]
@@ -70,12 +71,9 @@ impl DecoderContext {
     }
 }
 
+/// Reads a tensor back to the host.
 fn read<const N: usize>(tensor: Tensor<N>) -> Result<Vec<f32>> {
-    tensor
-        .into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .map_err(|e| ModelError::Backend(format!("{e:?}")))
+    Ok(HostTensor::from_tensor(tensor)?.data)
 }
 
 /// One speaker of one beam.

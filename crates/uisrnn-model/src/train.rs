@@ -143,7 +143,7 @@ impl UisRnn {
     }
 
     /// The starting point of a new fit: the current weights and a fresh optimizer.
-    fn fresh_start(&self) -> Start {
+    pub(crate) fn fresh_start(&self) -> Start {
         Start {
             optimizer: new_optimizer(),
             iteration: 0,
