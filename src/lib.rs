@@ -9,6 +9,10 @@
 //! This crate is the facade: it re-exports the model crate ([`model`]) and the data
 //! crate ([`data`]), and the items most programs need at the top level.
 //!
+//! Models run on the CPU ([`cpu_device`], burn-flex) by default. The `wgpu` cargo
+//! feature adds the GPU (`gpu_device`, burn's Wgpu backend); [`Backend`] picks either
+//! by name, and [`UisRnn::to_device`] moves a model between them.
+//!
 //! ```
 //! use ndarray::Array2;
 //! use rand::SeedableRng;
@@ -41,7 +45,9 @@ pub use uisrnn_data::{
     DataError, SequenceFile, TrainingData, TransitionBias, read_sequence_file,
     sequence_match_accuracy, write_sequence_file,
 };
+#[cfg(feature = "wgpu")]
+pub use uisrnn_model::gpu_device;
 pub use uisrnn_model::{
-    CrpAlpha, FitReport, InferenceConfig, ModelConfig, ModelError, ModelFormat, Stream,
-    TrainingConfig, UisRnn, cpu_device,
+    Backend, CrpAlpha, Device, FitReport, InferenceConfig, ModelConfig, ModelError, ModelFormat,
+    Stream, TrainingConfig, UisRnn, cpu_device,
 };

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use uisrnn_model::{CrpAlpha, InferenceConfig, LossMask, ModelConfig, TrainingConfig};
+use uisrnn_model::{Backend, CrpAlpha, InferenceConfig, LossMask, ModelConfig, TrainingConfig};
 
 /// UIS-RNN speaker diarization: train, predict, evaluate.
 #[derive(Debug, Parser)]
@@ -64,6 +64,20 @@ fn parse_crp_alpha(text: &str) -> Result<CrpAlpha, String> {
             .map(CrpAlpha::Fixed)
             .map_err(|_| format!("expected a number or `estimate`, got `{text}`")),
     }
+}
+
+fn parse_backend(text: &str) -> Result<Backend, String> {
+    text.parse()
+        .map_err(|error: uisrnn_model::ModelError| error.to_string())
+}
+
+/// Where the model computes.
+#[derive(Debug, Args)]
+pub struct DeviceArgs {
+    /// `cpu` (burn-flex) or `gpu` (Wgpu; needs a build with the `wgpu` feature).
+    /// Default: gpu in builds with the `wgpu` feature, else cpu.
+    #[arg(long, default_value_t = Backend::preferred(), value_parser = parse_backend)]
+    pub device: Backend,
 }
 
 /// Which entries count as observations in the loss.
@@ -192,6 +206,9 @@ pub struct TrainArgs {
     /// Model and training settings.
     #[command(flatten)]
     pub training: TrainingArgs,
+    /// Where to compute.
+    #[command(flatten)]
+    pub device: DeviceArgs,
 }
 
 /// Beam-search settings.
@@ -240,6 +257,9 @@ pub struct PredictArgs {
     /// Beam-search settings.
     #[command(flatten)]
     pub inference: InferenceArgs,
+    /// Where to compute.
+    #[command(flatten)]
+    pub device: DeviceArgs,
 }
 
 /// `uisrnn evaluate`.
@@ -261,6 +281,9 @@ pub struct EvaluateArgs {
     /// Beam-search settings.
     #[command(flatten)]
     pub inference: InferenceArgs,
+    /// Where to compute.
+    #[command(flatten)]
+    pub device: DeviceArgs,
 }
 
 /// `uisrnn estimate`.
@@ -302,6 +325,9 @@ pub struct DemoArgs {
     /// Beam-search settings.
     #[command(flatten)]
     pub inference: InferenceArgs,
+    /// Where to compute.
+    #[command(flatten)]
+    pub device: DeviceArgs,
 }
 
 /// `uisrnn toy-data`.

@@ -26,8 +26,8 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> Result<(), CliError> {
     match &cli.command {
         Command::Train(args) => commands::train::run(args, cli.quiet),
-        Command::Predict(args) => commands::predict::run(args),
-        Command::Evaluate(args) => commands::evaluate::run(args),
+        Command::Predict(args) => commands::predict::run(args, cli.quiet),
+        Command::Evaluate(args) => commands::evaluate::run(args, cli.quiet),
         Command::Estimate(args) => commands::estimate::run(args),
         Command::Demo(args) => commands::demo::run(args, cli.quiet),
         Command::ToyData(args) => commands::toy_data::run(args),
@@ -36,11 +36,15 @@ fn run(cli: &Cli) -> Result<(), CliError> {
 
 /// Logs to stderr: warnings by default, errors only with `--quiet`, info with `-v`,
 /// debug with `-vv`; `RUST_LOG` overrides.
+///
+/// Below `-vv` the GPU stack's own logs are off: while probing the graphics APIs the
+/// machine lacks, wgpu logs errors that do not matter (e.g. no OpenGL driver when
+/// Vulkan is used).
 fn init_logging(quiet: bool, verbose: u8) {
     let level = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
+        (true, _) => "error,wgpu_hal=off,wgpu_core=off,naga=off",
+        (false, 0) => "warn,wgpu_hal=off,wgpu_core=off,naga=off",
+        (false, 1) => "info,wgpu_hal=off,wgpu_core=off,naga=off",
         _ => "debug",
     };
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))

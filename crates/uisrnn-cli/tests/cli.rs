@@ -19,11 +19,24 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// The tool with `args`. Mesa's software Vulkan driver (the GPU in CI) prints
+/// complaints on stderr when `XDG_RUNTIME_DIR` is unset, as in CI containers: give it
+/// one, so that stderr holds only what the tool says.
+fn command(args: &[&str]) -> Command {
+    let runtime_dir = std::env::temp_dir().join(format!("uisrnn-cli-xdg-{}", std::process::id()));
+    std::fs::create_dir_all(&runtime_dir).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&runtime_dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let mut command = Command::new(env!("CARGO_BIN_EXE_uisrnn"));
+    command.args(args).env("XDG_RUNTIME_DIR", runtime_dir);
+    command
+}
+
 fn uisrnn(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_uisrnn"))
-        .args(args)
-        .output()
-        .unwrap()
+    command(args).output().unwrap()
 }
 
 fn stdout(output: &Output) -> String {
@@ -61,6 +74,8 @@ fn quick_train(model: &Path, seed: &str) -> Output {
         "--seed",
         seed,
         "--quiet",
+        "--device",
+        "cpu",
     ])
 }
 
@@ -172,6 +187,8 @@ fn demo_trains_predicts_and_appends_results() {
         "--learning-rate",
         "0.003",
         "--quiet",
+        "--device",
+        "cpu",
     ]));
     assert!(text.contains("Ground truth labels:") && text.contains("Predicted labels:"));
     let mean: f64 = text
@@ -438,6 +455,10 @@ fn train_args<'a>(data: &'a str, model: &'a str, extra: &[&'a str]) -> Vec<&'a s
         "--seed",
         "11",
         "--quiet",
+        // Long training: on the CPU also in GPU builds (the GPU's CLI path has its own
+        // test; lavapipe, CI's GPU, is slow).
+        "--device",
+        "cpu",
     ];
     args.extend_from_slice(extra);
     args
@@ -460,14 +481,13 @@ fn a_run_killed_mid_training_and_resumed_ends_like_an_uninterrupted_one() {
     stdout(&uisrnn(&train_args(data, full_s, &[])));
 
     // Start the same run with checkpoints and SIGKILL it once one exists.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_uisrnn"))
-        .args(train_args(
-            data,
-            resumed_s,
-            &["--checkpoint", checkpoint_s, "--checkpoint-every", "20"],
-        ))
-        .spawn()
-        .unwrap();
+    let mut child = command(&train_args(
+        data,
+        resumed_s,
+        &["--checkpoint", checkpoint_s, "--checkpoint-every", "20"],
+    ))
+    .spawn()
+    .unwrap();
     let started = std::time::Instant::now();
     while !checkpoint.exists() && started.elapsed() < std::time::Duration::from_secs(120) {
         std::thread::sleep(std::time::Duration::from_millis(5));
@@ -518,11 +538,13 @@ fn write_file(path: &Path, sequences: Vec<ndarray::Array2<f64>>, labels: Option<
 fn fails_in_one_line(output: &Output, needle: &str) {
     fails_with(output, needle);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(
-        stderr.trim_end().lines().count(),
-        1,
-        "not one line: {stderr}"
-    );
+    // Besides the status line naming the device, the error is one line.
+    let lines: Vec<&str> = stderr
+        .trim_end()
+        .lines()
+        .filter(|line| !line.starts_with("device: "))
+        .collect();
+    assert_eq!(lines.len(), 1, "not one line: {stderr}");
 }
 
 #[test]
@@ -672,4 +694,109 @@ fn bad_input_suite_every_case_is_one_line_and_leaves_no_output() {
         .filter(|name| name.starts_with('.'))
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+/// `predict` of the reference fixtures on `device` (`None`: the build's default):
+/// the labels, and what the tool said on stderr.
+fn predict_fixtures(device: Option<&str>) -> (serde_json::Value, String) {
+    let model = repo("tests/fixtures/reference/model.uisrnn");
+    let data = repo("tests/fixtures/reference/inputs.npz");
+    let mut args = vec![
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ];
+    if let Some(device) = device {
+        args.extend(["--device", device]);
+    }
+    let output = uisrnn(&args);
+    let labels = serde_json::from_str(stdout(&output).trim()).unwrap();
+    (labels, String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+fn reference_labels() -> serde_json::Value {
+    let expected: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("tests/fixtures/reference/expected.json")).unwrap(),
+    )
+    .unwrap();
+    expected["predicted_cluster_ids"].clone()
+}
+
+#[test]
+fn device_flag_says_which_device_and_rejects_unknown_ones() {
+    let (labels, stderr) = predict_fixtures(Some("cpu"));
+    assert_eq!(labels, reference_labels());
+    assert!(stderr.contains("device: cpu (burn-flex)"), "{stderr}");
+
+    let model = repo("tests/fixtures/reference/model.uisrnn");
+    let data = repo("tests/fixtures/reference/inputs.npz");
+    let args = |device: &'static str| {
+        uisrnn(&[
+            "predict",
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--device",
+            device,
+        ])
+    };
+    fails_with(&args("tpu"), "must be `cpu` or `gpu`");
+    if cfg!(not(feature = "wgpu")) {
+        fails_in_one_line(&args("gpu"), "rebuild with the `wgpu` cargo feature");
+        let (_, stderr) = predict_fixtures(None);
+        assert!(stderr.contains("device: cpu"), "default device: {stderr}");
+    }
+}
+
+#[cfg(feature = "wgpu")]
+#[test]
+fn gpu_build_defaults_to_the_gpu_and_agrees_with_the_cpu() {
+    let (labels, stderr) = predict_fixtures(None);
+    assert!(
+        stderr.contains("device: gpu (wgpu: "),
+        "default device: {stderr}"
+    );
+    assert_eq!(labels, reference_labels());
+
+    // Trained on the GPU, the saved model loads and predicts on the CPU.
+    let dir = scratch("gpu-train");
+    let model = dir.join("gpu.safetensors");
+    let data = repo("data/toy_training_data.npz");
+    let output = uisrnn(&[
+        "train",
+        "--device",
+        "gpu",
+        "--data",
+        data.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--hidden-size",
+        "16",
+        "--train-iteration",
+        "3",
+        "--num-permutations",
+        "1",
+    ]);
+    stdout(&output);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("device: gpu"));
+    let test = repo("data/toy_testing_data.npz");
+    let predict = |device: &str| {
+        stdout(&uisrnn(&[
+            "predict",
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            test.to_str().unwrap(),
+            "--beam-size",
+            "2",
+            "--test-iteration",
+            "1",
+            "--device",
+            device,
+        ]))
+    };
+    assert_eq!(predict("cpu"), predict("gpu"));
 }

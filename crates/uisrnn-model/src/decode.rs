@@ -1,12 +1,21 @@
-//! Beam-search decoding (SPEC 3): the reference's labels, batched.
+//! Beam-search decoding (SPEC 3): the reference's labels, batched, with the numeric
+//! state on the model's device.
 //!
 //! Each step takes the next `look_ahead` observations. For every beam and every
 //! assignment of those observations to existing clusters or a new one, the cost is
 //! computed in closed form from the stored cluster means (the reference re-runs the
-//! RNN per candidate; only the updates need it). For a look-ahead longer than one,
-//! the states after each prefix of an assignment are computed with one batched GRU
-//! call per look-ahead position. The best `beam_size` candidates are kept, and the
-//! RNN updates of all of them run as one batched GRU call.
+//! RNN per candidate; only the updates need it). The best `beam_size` candidates are
+//! kept, and the RNN updates of all of them run as one batched GRU call.
+//!
+//! Where the work happens: the cluster means and hidden states of every hypothesis
+//! live on the device in one [`DeviceState`] (row 0 is the new-cluster start). Per
+//! look-ahead position the device computes the weighted distance of every state row
+//! to the observation and, for windows longer than one, advances every prefix with
+//! one batched GRU call. The host keeps only what the priors need (counters, the last
+//! speaker, scores) and the label traces. Per step there is one read-back, the
+//! distances (one `f32` per state row and position), for the top-B selection; the
+//! host then sends the selected rows' indices (a few integers) back, and the device
+//! gathers, updates and compacts the state.
 //!
 //! The reference's quirks are kept for parity: the running mean of a cluster is
 //! updated as `(mean * (n - 1) + out) / n` where `n` counts the cluster's earlier
@@ -17,88 +26,172 @@
 
 use std::sync::Arc;
 
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::{Int, Tensor, TensorData};
 
 use crate::error::{ModelError, Result};
 use crate::model::UisRnn;
-use crate::score::{precision_weights, weighted_squared_error};
+use crate::score::{mean_times_dim, precision_weights, weighted_squared_errors};
 use crate::weights::HostTensor;
 
-/// What decoding needs from a model, computed once per model.
+/// What decoding needs from a model, computed once per set of parameters.
 #[derive(Debug)]
 pub(crate) struct DecoderContext {
-    /// `1 / (2 sigma2)` per dimension.
-    weights: Vec<f32>,
-    /// The output of `rnn(0, init_hidden)`: the predicted mean of a new cluster.
-    start_output: Vec<f32>,
-    /// The hidden state of `rnn(0, init_hidden)`, `depth * H`, layer-major.
-    start_hidden: Vec<f32>,
+    /// `1 / (2 sigma2)` per dimension, `[1, D]`, on the model's device.
+    weights: Tensor<2>,
+    /// The output of `rnn(0, init_hidden)`, `[1, D]`: the predicted mean of a new cluster.
+    start_mean: Tensor<2>,
+    /// The hidden state of `rnn(0, init_hidden)`, `[depth, 1, H]`.
+    start_hidden: Tensor<3>,
     /// ln(p0), ln(1 - p0) and alpha.
     log_bias: f64,
     log_no_change: f64,
     crp_alpha: f64,
     dim: usize,
-    depth: usize,
-    hidden_size: usize,
 }
 
 impl DecoderContext {
     pub(crate) fn new(model: &UisRnn) -> Result<Self> {
         let bias = model.transition_bias.ok_or(ModelError::NotFitted)?.bias;
         let crp_alpha = model.crp_alpha.ok_or(ModelError::NotFitted)?;
-        let config = model.config();
-        let (dim, depth, hidden_size) = (
-            config.observation_dim,
-            config.rnn_depth,
-            config.rnn_hidden_size,
-        );
-        let zeros: Tensor<2> = Tensor::zeros([1, dim], model.device());
-        let (output, hidden) = model
+        let dim = model.config().observation_dim;
+        let device = model.device();
+        let zeros: Tensor<2> = Tensor::zeros([1, dim], device);
+        let (start_mean, start_hidden) = model
             .params
             .core
             .step(zeros, model.params.init_hidden.val());
+        let weights = HostTensor {
+            shape: vec![1, dim],
+            data: precision_weights(&model.sigma2()?),
+        };
         Ok(Self {
-            weights: precision_weights(&model.sigma2()?),
-            start_output: read(output)?,
-            start_hidden: read(hidden)?,
+            weights: weights.to_tensor(device),
+            start_mean,
+            start_hidden,
             log_bias: bias.ln(),
             log_no_change: (1.0 - bias).ln(),
             crp_alpha,
             dim,
-            depth,
-            hidden_size,
         })
+    }
+
+    /// The reference's weighted squared error from a device-side sum.
+    fn distance(&self, sum: f32) -> f64 {
+        f64::from(mean_times_dim(sum, self.dim))
     }
 }
 
-/// Reads a tensor back to the host.
-fn read<const N: usize>(tensor: Tensor<N>) -> Result<Vec<f32>> {
-    Ok(HostTensor::from_tensor(tensor)?.data)
+/// The cluster means (`[rows, D]`) and hidden states (`[depth, rows, H]`) of a set of
+/// hypotheses, on the device. Row 0 is always the new-cluster start; every other row
+/// belongs to one cluster of one hypothesis.
+#[derive(Debug, Clone)]
+struct DeviceState {
+    means: Tensor<2>,
+    hidden: Tensor<3>,
 }
 
-/// One speaker of one beam.
-#[derive(Debug, Clone)]
+impl DeviceState {
+    fn start(context: &DecoderContext) -> Self {
+        Self {
+            means: context.start_mean.clone(),
+            hidden: context.start_hidden.clone(),
+        }
+    }
+
+    fn rows(&self) -> usize {
+        self.means.dims()[0]
+    }
+}
+
+/// One speaker of one hypothesis: where its state lives, and its counters.
+#[derive(Debug, Clone, Copy)]
 struct Cluster {
-    mean: Arc<[f32]>,
-    hidden: Arc<[f32]>,
+    /// Row of its mean and hidden state in the [`DeviceState`].
+    row: u32,
     /// Number of turns (blocks) so far.
     blocks: u32,
     /// Number of observations so far.
     count: u32,
 }
 
+/// What the priors need of one hypothesis; the numbers live on the device.
+#[derive(Debug, Clone, Default)]
+struct Hypothesis {
+    clusters: Vec<Cluster>,
+    last: Option<usize>,
+    total_blocks: u64,
+}
+
+impl Hypothesis {
+    /// The cost of assigning an observation to `cluster` (an existing index, or the
+    /// next new one), given the weighted distance sums of every state row to it.
+    fn cost(&self, cluster: usize, sums: &[f32], context: &DecoderContext) -> f32 {
+        let log_total = (self.total_blocks as f64 + context.crp_alpha).ln();
+        match self.clusters.get(cluster) {
+            Some(existing) => {
+                let distance = context.distance(sums[existing.row as usize]);
+                let log_prior = if self.last == Some(cluster) {
+                    context.log_no_change
+                } else {
+                    context.log_bias + f64::from(existing.blocks).ln() - log_total
+                };
+                (distance - log_prior) as f32
+            }
+            None => {
+                let distance = context.distance(sums[0]);
+                let log_prior = context.log_bias + context.crp_alpha.ln() - log_total;
+                (distance - log_prior) as f32
+            }
+        }
+    }
+
+    /// This hypothesis after one more observation goes to `cluster`, whose updated
+    /// state is at `row`.
+    fn assign(&self, cluster: usize, row: u32) -> Self {
+        let mut next = self.clone();
+        match next.clusters.get_mut(cluster) {
+            Some(existing) => {
+                existing.row = row;
+                existing.count += 1;
+                if self.last != Some(cluster) {
+                    existing.blocks += 1;
+                    next.total_blocks += 1;
+                }
+            }
+            None => {
+                next.clusters.push(Cluster {
+                    row,
+                    blocks: 1,
+                    count: 1,
+                });
+                next.total_blocks += 1;
+            }
+        }
+        next.last = Some(cluster);
+        next
+    }
+}
+
 /// Marks the end of a trace chain.
 const NO_PARENT: u32 = u32::MAX;
 
-/// One hypothesis: its clusters, the tip of its label trace and its score.
+/// A kept hypothesis: the tip of its label trace and its score.
 #[derive(Debug, Clone)]
 struct Beam {
-    clusters: Vec<Cluster>,
+    hypothesis: Hypothesis,
     /// Index of the last label in the shared trace arena.
     tip: u32,
-    last: Option<usize>,
-    total_blocks: u64,
     score: f32,
+}
+
+/// Every assignment of the first observations of a look-ahead window: hypothesis `i`
+/// came from hypothesis `parent[i]` of the level before by choosing `cluster[i]`.
+/// Level 0 is the beams themselves (no parents).
+#[derive(Debug, Default)]
+struct Level {
+    hypotheses: Vec<Hypothesis>,
+    parent: Vec<usize>,
+    cluster: Vec<usize>,
 }
 
 /// The beam search over a stream of observations.
@@ -107,6 +200,7 @@ pub(crate) struct Decoder<'m> {
     context: Arc<DecoderContext>,
     beam_size: usize,
     beams: Vec<Beam>,
+    state: DeviceState,
     /// Shared label traces: `(label, parent index)`; beams share their prefixes.
     trace: Vec<(u32, u32)>,
     /// Number of observations decided.
@@ -116,14 +210,13 @@ pub(crate) struct Decoder<'m> {
 impl<'m> Decoder<'m> {
     pub(crate) fn new(model: &'m UisRnn, context: Arc<DecoderContext>, beam_size: usize) -> Self {
         let empty = Beam {
-            clusters: Vec::new(),
+            hypothesis: Hypothesis::default(),
             tip: NO_PARENT,
-            last: None,
-            total_blocks: 0,
             score: 0.0,
         };
         Self {
             model,
+            state: DeviceState::start(&context),
             context,
             beam_size,
             beams: vec![empty],
@@ -139,135 +232,189 @@ impl<'m> Decoder<'m> {
 
     /// Decides the labels of the next observations (one look-ahead step).
     pub(crate) fn step(&mut self, observations: &[&[f32]]) -> Result<()> {
-        // The states after each prefix of the assignments, with their scores so far.
-        let mut prefixes: Vec<Beam> = self.beams.clone();
+        if observations.is_empty() {
+            return Ok(());
+        }
+        let context = Arc::clone(&self.context);
+        let device = self.model.device();
+        let observations: Vec<Tensor<2>> = observations
+            .iter()
+            .map(|x| Tensor::from_data(TensorData::new(x.to_vec(), [1, context.dim]), device))
+            .collect();
+
+        // Device work: the distances at every position, and the states of every
+        // prefix of the window (no selection happens before the last position).
+        let mut levels = vec![Level {
+            hypotheses: self.beams.iter().map(|b| b.hypothesis.clone()).collect(),
+            ..Level::default()
+        }];
+        let mut state = self.state.clone();
+        let mut distances = Vec::with_capacity(observations.len());
+        let mut rows = Vec::with_capacity(observations.len());
         for (position, x) in observations.iter().enumerate() {
-            // Candidates in (prefix, cluster) order, which is the reference's
-            // flattened (beam, assignment) order: a stable sort keeps its tie order.
-            let mut candidates: Vec<(f32, usize, usize)> = Vec::new();
-            for (p, prefix) in prefixes.iter().enumerate() {
-                for cluster in 0..=prefix.clusters.len() {
-                    let score = prefix.score + self.cost(prefix, cluster, x);
-                    if score.is_finite() {
-                        candidates.push((score, p, cluster));
-                    }
+            distances.push(weighted_squared_errors(
+                state.means.clone(),
+                x.clone(),
+                context.weights.clone(),
+            ));
+            rows.push(state.rows());
+            if position + 1 == observations.len() {
+                break;
+            }
+            let level = levels.last().expect("level 0 exists");
+            let mut next = Level::default();
+            for (parent, hypothesis) in level.hypotheses.iter().enumerate() {
+                for cluster in 0..=hypothesis.clusters.len() {
+                    next.parent.push(parent);
+                    next.cluster.push(cluster);
                 }
             }
-            let last_position = position + 1 == observations.len();
-            if last_position {
-                candidates.sort_by(|a, b| a.0.total_cmp(&b.0));
-                candidates.truncate(self.beam_size);
-            }
-            let requests: Vec<(&Beam, usize, f32)> = candidates
+            let requests: Vec<(&Hypothesis, usize)> = next
+                .parent
                 .iter()
-                .map(|&(score, p, cluster)| (&prefixes[p], cluster, score))
+                .zip(&next.cluster)
+                .map(|(&p, &c)| (&level.hypotheses[p], c))
                 .collect();
-            prefixes = self.update(&requests, x)?;
+            let (advanced, hypotheses) = self.advance(&state, &requests, x.clone())?;
+            next.hypotheses = hypotheses;
+            state = advanced;
+            levels.push(next);
         }
-        if prefixes.is_empty() {
+
+        // The one read-back of the step.
+        let sums = HostTensor::from_tensor(Tensor::cat(distances, 0))?.data;
+        let mut sums_at = Vec::with_capacity(rows.len());
+        let mut offset = 0;
+        for count in rows {
+            sums_at.push(&sums[offset..offset + count]);
+            offset += count;
+        }
+
+        // Scores through the window, then the candidates of the last position in
+        // (prefix, cluster) order, which is the reference's flattened
+        // (beam, assignment) order: a stable sort keeps its tie order.
+        let mut scores: Vec<f32> = self.beams.iter().map(|b| b.score).collect();
+        for (position, pair) in levels.windows(2).enumerate() {
+            let (before, after) = (&pair[0], &pair[1]);
+            scores = after
+                .parent
+                .iter()
+                .zip(&after.cluster)
+                .map(|(&p, &c)| {
+                    scores[p] + before.hypotheses[p].cost(c, sums_at[position], &context)
+                })
+                .collect();
+        }
+        let last_level = levels.last().expect("level 0 exists");
+        let last_sums = sums_at[sums_at.len() - 1];
+        let mut candidates: Vec<(f32, usize, usize)> = Vec::new();
+        for (p, hypothesis) in last_level.hypotheses.iter().enumerate() {
+            for cluster in 0..=hypothesis.clusters.len() {
+                let score = scores[p] + hypothesis.cost(cluster, last_sums, &context);
+                if score.is_finite() {
+                    candidates.push((score, p, cluster));
+                }
+            }
+        }
+        if candidates.is_empty() {
             return Err(ModelError::NonFiniteScores {
                 observation: self.decided,
             });
         }
-        self.beams = prefixes;
+        candidates.sort_by(|a, b| a.0.total_cmp(&b.0));
+        candidates.truncate(self.beam_size);
+
+        let requests: Vec<(&Hypothesis, usize)> = candidates
+            .iter()
+            .map(|&(_, p, cluster)| (&last_level.hypotheses[p], cluster))
+            .collect();
+        let last_x = observations.last().expect("not empty").clone();
+        let (state, hypotheses) = self.advance(&state, &requests, last_x)?;
+        let mut beams = Vec::with_capacity(candidates.len());
+        for (&(score, p, cluster), hypothesis) in candidates.iter().zip(hypotheses) {
+            let tip = self.record_trace(&levels, p, cluster);
+            beams.push(Beam {
+                hypothesis,
+                tip,
+                score,
+            });
+        }
+        self.beams = beams;
+        self.state = state;
         self.decided += observations.len();
         Ok(())
     }
 
-    /// The cost of assigning `x` to `cluster` (an existing index, or the next new one).
-    fn cost(&self, beam: &Beam, cluster: usize, x: &[f32]) -> f32 {
-        let ctx = &self.context;
-        let log_total = (beam.total_blocks as f64 + ctx.crp_alpha).ln();
-        match beam.clusters.get(cluster) {
-            Some(existing) => {
-                let distance = f64::from(weighted_squared_error(&existing.mean, x, &ctx.weights));
-                let log_prior = if beam.last == Some(cluster) {
-                    ctx.log_no_change
-                } else {
-                    ctx.log_bias + f64::from(existing.blocks).ln() - log_total
-                };
-                (distance - log_prior) as f32
-            }
-            None => {
-                let distance =
-                    f64::from(weighted_squared_error(&ctx.start_output, x, &ctx.weights));
-                (distance - (ctx.log_bias + ctx.crp_alpha.ln() - log_total)) as f32
-            }
+    /// Appends the labels of a window to the trace arena: the window's earlier
+    /// choices are found by walking up from hypothesis `prefix` of the last level,
+    /// which then chose `cluster`. Returns the new tip.
+    fn record_trace(&mut self, levels: &[Level], prefix: usize, cluster: usize) -> u32 {
+        let mut labels = vec![cluster];
+        let mut index = prefix;
+        for level in levels[1..].iter().rev() {
+            labels.push(level.cluster[index]);
+            index = level.parent[index];
         }
+        let mut tip = self.beams[index].tip;
+        for &label in labels.iter().rev() {
+            self.trace.push((label as u32, tip));
+            tip = (self.trace.len() - 1) as u32;
+        }
+        tip
     }
 
-    /// Applies `(beam, cluster, new score)` updates with observation `x`, running the
-    /// GRU for all of them in one batched call.
-    fn update(&mut self, requests: &[(&Beam, usize, f32)], x: &[f32]) -> Result<Vec<Beam>> {
-        let ctx = Arc::clone(&self.context);
-        let (dim, depth, h) = (ctx.dim, ctx.depth, ctx.hidden_size);
-        let n = requests.len();
-        if n == 0 {
-            return Ok(Vec::new());
-        }
-        let mut inputs = Vec::with_capacity(n * dim);
-        let mut hidden = vec![0.0_f32; depth * n * h];
-        for (row, &(beam, cluster, _)) in requests.iter().enumerate() {
-            inputs.extend_from_slice(x);
-            let state: &[f32] = match beam.clusters.get(cluster) {
-                Some(existing) => &existing.hidden,
-                None => &ctx.start_hidden,
-            };
-            for k in 0..depth {
-                hidden[(k * n + row) * h..(k * n + row + 1) * h]
-                    .copy_from_slice(&state[k * h..(k + 1) * h]);
-            }
-        }
+    /// Applies `(hypothesis, cluster)` assignments of observation `x` (`[1, D]`):
+    /// gathers each one's state row (the start row for a new cluster), runs the GRU for
+    /// all of them in one batched call, updates the running means, and returns the
+    /// compacted state holding exactly the clusters of the new hypotheses.
+    fn advance(
+        &self,
+        state: &DeviceState,
+        requests: &[(&Hypothesis, usize)],
+        x: Tensor<2>,
+    ) -> Result<(DeviceState, Vec<Hypothesis>)> {
         let device = self.model.device();
-        let inputs: Tensor<2> = Tensor::from_data(TensorData::new(inputs, [n, dim]), device);
-        let hidden: Tensor<3> = Tensor::from_data(TensorData::new(hidden, [depth, n, h]), device);
-        let (outputs, hidden) = self.model.params.core.step(inputs, hidden);
-        let outputs = read(outputs)?;
-        let hidden = read(hidden)?;
-
-        let mut updated = Vec::with_capacity(n);
-        for (row, &(beam, cluster, score)) in requests.iter().enumerate() {
-            let output = &outputs[row * dim..(row + 1) * dim];
-            let mut state = Vec::with_capacity(depth * h);
-            for k in 0..depth {
-                state.extend_from_slice(&hidden[(k * n + row) * h..(k * n + row + 1) * h]);
-            }
-            let mut next = beam.clone();
-            match next.clusters.get_mut(cluster) {
-                Some(existing) => {
-                    // The reference's running mean, with n = earlier observations.
-                    let earlier = existing.count as f32;
-                    let mean: Vec<f32> = existing
-                        .mean
-                        .iter()
-                        .zip(output)
-                        .map(|(m, o)| (m * (earlier - 1.0) + o) / earlier)
-                        .collect();
-                    existing.mean = mean.into();
-                    existing.hidden = state.into();
-                    existing.count += 1;
-                    if beam.last != Some(cluster) {
-                        existing.blocks += 1;
-                        next.total_blocks += 1;
-                    }
-                }
-                None => {
-                    next.clusters.push(Cluster {
-                        mean: output.into(),
-                        hidden: state.into(),
-                        blocks: 1,
-                        count: 1,
-                    });
-                    next.total_blocks += 1;
-                }
-            }
-            next.last = Some(cluster);
-            next.score = score;
-            self.trace.push((cluster as u32, beam.tip));
-            next.tip = (self.trace.len() - 1) as u32;
-            updated.push(next);
+        let n = requests.len();
+        let mut source = Vec::with_capacity(n);
+        let mut earlier = Vec::with_capacity(n);
+        for &(hypothesis, cluster) in requests {
+            let (row, count) = hypothesis
+                .clusters
+                .get(cluster)
+                .map_or((0, 1), |c| (c.row, c.count));
+            source.push(index(row as usize)?);
+            earlier.push(count as f32);
         }
-        Ok(updated)
+        let source: Tensor<1, Int> = Tensor::from_data(TensorData::new(source, [n]), device);
+        let earlier: Tensor<2> = Tensor::from_data(TensorData::new(earlier, [n, 1]), device);
+        let hidden = state.hidden.clone().select(1, source.clone());
+        let means = state.means.clone().select(0, source);
+        let (outputs, hidden) = self.model.params.core.step(x.repeat_dim(0, n), hidden);
+        // The reference's running mean; a new cluster has n = 1, so it gets the output.
+        let means = means
+            .mul(earlier.clone().sub_scalar(1.0))
+            .add(outputs)
+            .div(earlier);
+
+        // The new rows follow the old ones; keep row 0 and each hypothesis' clusters.
+        let first_new = state.rows();
+        let mut keep = vec![0_i32];
+        let mut hypotheses = Vec::with_capacity(n);
+        for (offset, &(hypothesis, cluster)) in requests.iter().enumerate() {
+            let mut next = hypothesis.assign(cluster, (first_new + offset) as u32);
+            for c in &mut next.clusters {
+                keep.push(index(c.row as usize)?);
+                c.row = (keep.len() - 1) as u32;
+            }
+            hypotheses.push(next);
+        }
+        let kept = keep.len();
+        let keep: Tensor<1, Int> = Tensor::from_data(TensorData::new(keep, [kept]), device);
+        let state = DeviceState {
+            means: Tensor::cat(vec![state.means.clone(), means], 0).select(0, keep.clone()),
+            hidden: Tensor::cat(vec![state.hidden.clone(), hidden], 1).select(1, keep),
+        };
+        Ok((state, hypotheses))
     }
 
     /// The best beam's labels, oldest first.
@@ -285,11 +432,17 @@ impl<'m> Decoder<'m> {
 
     /// The best beam's label of the last decided observation, in constant time.
     pub(crate) fn best_last_label(&self) -> Option<usize> {
-        self.beams.first().and_then(|b| b.last)
+        self.beams.first().and_then(|b| b.hypothesis.last)
     }
 
     /// The best beam's score so far.
     pub(crate) fn best_score(&self) -> f32 {
         self.beams.first().map_or(0.0, |b| b.score)
     }
+}
+
+/// A state row as a device index (`i32`, what every burn backend accepts).
+fn index(row: usize) -> Result<i32> {
+    i32::try_from(row)
+        .map_err(|_| ModelError::Backend(format!("decoder state row {row} exceeds i32")))
 }

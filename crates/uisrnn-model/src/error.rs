@@ -106,6 +106,15 @@ pub enum ModelError {
         path: PathBuf,
     },
 
+    /// The requested device cannot be used (not in this build, or no adapter found).
+    #[error("the {backend} device is unavailable: {reason}")]
+    DeviceUnavailable {
+        /// The backend asked for.
+        backend: crate::backend::Backend,
+        /// Why it cannot be used.
+        reason: String,
+    },
+
     /// The tensor backend reported an error.
     #[error("tensor backend error: {0}")]
     Backend(String),

@@ -3,7 +3,8 @@
 //! and saving/loading (including the reference Python implementation's files).
 //!
 //! The model code is written once for any burn device: [`cpu_device`] (burn-flex)
-//! by default.
+//! by default, `gpu_device` (burn's Wgpu backend) with the `wgpu` cargo feature; see
+//! [`backend`].
 
 pub mod backend;
 pub mod checkpoint;
@@ -22,7 +23,11 @@ pub mod score;
 pub mod train;
 pub mod weights;
 
-pub use backend::cpu_device;
+#[cfg(feature = "wgpu")]
+pub use backend::gpu_device;
+pub use backend::{Backend, cpu_device};
+/// burn's device handle, which every model lives on (re-exported for convenience).
+pub use burn::tensor::Device;
 pub use checkpoint::CheckpointConfig;
 pub use config::{
     CrpAlpha, InferenceConfig, ModelConfig, TrainingConfig, ValidInferenceConfig, ValidModelConfig,

@@ -1,6 +1,9 @@
 //! Resumable training: a run resumed from a checkpoint ends with exactly the
 //! parameters of an uninterrupted run.
 
+mod common;
+
+use burn::tensor::Device;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use uisrnn_data::{ToyDataConfig, TrainingData, generate_toy_data};
@@ -35,7 +38,7 @@ fn scratch(name: &str) -> std::path::PathBuf {
     dir
 }
 
-fn check_resume_equals_uninterrupted(depth: usize, name: &str) {
+fn check_resume_equals_uninterrupted(depth: usize, name: &str, device: &Device) {
     let _serial = lock();
     let data = toy(3);
     let config = ModelConfig::default()
@@ -52,8 +55,7 @@ fn check_resume_equals_uninterrupted(depth: usize, name: &str) {
         path: scratch(name).join("run.ckpt"),
         every: 5,
     };
-    let device = cpu_device();
-    let mut uninterrupted = UisRnn::new(config, &device, 9).unwrap();
+    let mut uninterrupted = UisRnn::new(config, device, 9).unwrap();
     let full = uninterrupted
         .fit_with_checkpoints(
             &data,
@@ -65,7 +67,7 @@ fn check_resume_equals_uninterrupted(depth: usize, name: &str) {
         .unwrap();
     // The checkpoint file now holds the state after iteration 10 of 12: resume it.
     let (resumed, report) =
-        UisRnn::resume_fit(&checkpoint.path, &data, &device, None, |_| {}).unwrap();
+        UisRnn::resume_fit(&checkpoint.path, &data, device, None, |_| {}).unwrap();
     assert_eq!(
         resumed.state_dict().unwrap(),
         uninterrupted.state_dict().unwrap()
@@ -77,16 +79,6 @@ fn check_resume_equals_uninterrupted(depth: usize, name: &str) {
     );
     assert_eq!(resumed.transition_bias(), uninterrupted.transition_bias());
     assert_eq!(report.losses, full.losses);
-}
-
-#[test]
-fn resuming_gives_the_uninterrupted_parameters() {
-    check_resume_equals_uninterrupted(1, "depth1");
-}
-
-#[test]
-fn resuming_with_dropout_gives_the_uninterrupted_parameters() {
-    check_resume_equals_uninterrupted(2, "depth2");
 }
 
 #[test]
@@ -140,4 +132,14 @@ fn resuming_needs_the_same_data_and_a_real_checkpoint() {
             ..
         }
     ));
+}
+
+backend_tests! {
+    fn resuming_gives_the_uninterrupted_parameters(backend) {
+        check_resume_equals_uninterrupted(1, &format!("depth1-{backend:?}"), &backend.device());
+    }
+
+    fn resuming_with_dropout_gives_the_uninterrupted_parameters(backend) {
+        check_resume_equals_uninterrupted(2, &format!("depth2-{backend:?}"), &backend.device());
+    }
 }

@@ -6,10 +6,13 @@ mod common;
 
 use common::{extra_fixture, fixture, json, labels_of};
 use ndarray::s;
-use uisrnn_model::{InferenceConfig, UisRnn, cpu_device};
+use uisrnn_model::{InferenceConfig, UisRnn};
 
-/// Runs every case of a fixture file against `model`.
-fn check_cases(model: &UisRnn, cases_file: &str) {
+/// Relative tolerance of the final best score: CPU (burn-flex) and GPU (Wgpu).
+const SCORE_REL: (f32, f32) = (1e-5, 1e-5);
+
+/// Runs every case of a fixture file against `model`, scores to `score_rel`.
+fn check_cases(model: &UisRnn, cases_file: &str, score_rel: f32) {
     let inputs = uisrnn_data::read_sequence_file(fixture("inputs.npz")).unwrap();
     let cases = json(extra_fixture(cases_file));
     let cases = cases["cases"].as_array().unwrap();
@@ -49,7 +52,7 @@ fn check_cases(model: &UisRnn, cases_file: &str) {
         let want = case["best_score"].as_f64().unwrap() as f32;
         let got = stream.score();
         assert!(
-            (got - want).abs() <= 1e-5 * want.abs(),
+            (got - want).abs() <= score_rel * want.abs(),
             "{cases_file}: {config:?} score {got} vs {want}"
         );
         assert_eq!(
@@ -60,16 +63,20 @@ fn check_cases(model: &UisRnn, cases_file: &str) {
     }
 }
 
-#[test]
-fn look_ahead_and_beam_size_cases_match_the_reference() {
-    let model = UisRnn::load(fixture("model.uisrnn"), &cpu_device()).unwrap();
-    check_cases(&model, "lookahead.json");
-}
+backend_tests! {
+    fn look_ahead_and_beam_size_cases_match_the_reference(backend) {
+        let model = UisRnn::load(fixture("model.uisrnn"), &backend.device()).unwrap();
+        check_cases(&model, "lookahead.json", backend.tolerance(SCORE_REL.0, SCORE_REL.1));
+    }
 
-#[test]
-fn depth_two_model_matches_the_reference() {
-    let model = UisRnn::load(extra_fixture("depth2.uisrnn"), &cpu_device()).unwrap();
-    assert_eq!(model.config().rnn_depth, 2);
-    assert_eq!(model.config().rnn_hidden_size, 32);
-    check_cases(&model, "depth2_expected.json");
+    fn depth_two_model_matches_the_reference(backend) {
+        let model = UisRnn::load(extra_fixture("depth2.uisrnn"), &backend.device()).unwrap();
+        assert_eq!(model.config().rnn_depth, 2);
+        assert_eq!(model.config().rnn_hidden_size, 32);
+        check_cases(
+            &model,
+            "depth2_expected.json",
+            backend.tolerance(SCORE_REL.0, SCORE_REL.1),
+        );
+    }
 }

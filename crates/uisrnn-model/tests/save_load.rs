@@ -13,52 +13,6 @@ fn scratch(name: &str) -> std::path::PathBuf {
 }
 
 #[test]
-fn reference_file_loads_exactly() {
-    let model = UisRnn::load(fixture("model.uisrnn"), &cpu_device()).unwrap();
-    let state = model.state_dict().unwrap();
-    for (name, tensor) in read_npz("weights.npz") {
-        let got = match name.as_str() {
-            "rnn_init_hidden" => model.init_hidden().unwrap(),
-            "sigma2" => {
-                uisrnn_model::HostTensor::new(tensor.shape.clone(), model.sigma2().unwrap())
-                    .unwrap()
-            }
-            _ => state[&name].clone(),
-        };
-        assert_eq!(got, tensor, "{name}");
-    }
-    let scalars = json(fixture("scalars.json"));
-    let bias = model.transition_bias().unwrap();
-    assert_eq!(bias.bias, scalars["transition_bias"].as_f64().unwrap());
-    assert_eq!(
-        bias.denominator,
-        scalars["transition_bias_denominator"].as_f64().unwrap()
-    );
-    assert_eq!(model.crp_alpha(), scalars["crp_alpha"].as_f64());
-    assert_eq!(model.config().rnn_hidden_size, 64);
-    assert_eq!(model.config().observation_dim, 256);
-}
-
-#[test]
-fn own_format_round_trips_bit_for_bit() {
-    let model = fixture_model();
-    let path = scratch("round-trip").join("model.safetensors");
-    model.save(&path).unwrap();
-    let bytes = std::fs::read(&path).unwrap();
-    assert_eq!(detect_format(&bytes), Some(ModelFormat::Uisrnn));
-    let loaded = UisRnn::load(&path, &cpu_device()).unwrap();
-    assert_eq!(loaded.state_dict().unwrap(), model.state_dict().unwrap());
-    assert_eq!(loaded.sigma2().unwrap(), model.sigma2().unwrap());
-    assert_eq!(loaded.init_hidden().unwrap(), model.init_hidden().unwrap());
-    assert_eq!(loaded.transition_bias(), model.transition_bias());
-    assert_eq!(loaded.crp_alpha(), model.crp_alpha());
-    assert_eq!(loaded.config(), model.config());
-    // Saving the loaded model again gives a file of the same size (metadata order
-    // may differ).
-    assert!(loaded.to_bytes().unwrap().len() == bytes.len());
-}
-
-#[test]
 fn bad_files_are_typed_errors() {
     let device = cpu_device();
     let dir = scratch("bad");
@@ -79,7 +33,7 @@ fn bad_files_are_typed_errors() {
         Err(ModelError::UnknownModelFormat { .. })
     ));
 
-    let good = fixture_model().to_bytes().unwrap();
+    let good = fixture_model(&cpu_device()).to_bytes().unwrap();
     for cut in [good.len() / 2, good.len() - 1] {
         let truncated = dir.join(format!("truncated-{cut}.safetensors"));
         std::fs::write(&truncated, &good[..cut]).unwrap();
@@ -102,7 +56,7 @@ fn bad_files_are_typed_errors() {
 
 #[test]
 fn newer_format_versions_are_refused_with_a_clear_message() {
-    let bytes = fixture_model().to_bytes().unwrap();
+    let bytes = fixture_model(&cpu_device()).to_bytes().unwrap();
     let text = String::from_utf8_lossy(&bytes).to_string();
     assert!(text.contains("\"format_version\":\"1\""));
     let bumped = bytes
@@ -129,7 +83,7 @@ fn newer_format_versions_are_refused_with_a_clear_message() {
 
 #[test]
 fn failed_save_keeps_the_previous_file() {
-    let model = fixture_model();
+    let model = fixture_model(&cpu_device());
     let dir = scratch("atomic");
     let path = dir.join("model.safetensors");
     std::fs::write(&path, b"previous").unwrap();
@@ -148,4 +102,51 @@ fn failed_save_keeps_the_previous_file() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(leftovers.len(), 2, "{leftovers:?}");
+}
+
+backend_tests! {
+    fn reference_file_loads_exactly(backend) {
+        let model = UisRnn::load(fixture("model.uisrnn"), &backend.device()).unwrap();
+        let state = model.state_dict().unwrap();
+        for (name, tensor) in read_npz("weights.npz") {
+            let got = match name.as_str() {
+                "rnn_init_hidden" => model.init_hidden().unwrap(),
+                "sigma2" => {
+                    uisrnn_model::HostTensor::new(tensor.shape.clone(), model.sigma2().unwrap())
+                        .unwrap()
+                }
+                _ => state[&name].clone(),
+            };
+            assert_eq!(got, tensor, "{name}");
+        }
+        let scalars = json(fixture("scalars.json"));
+        let bias = model.transition_bias().unwrap();
+        assert_eq!(bias.bias, scalars["transition_bias"].as_f64().unwrap());
+        assert_eq!(
+            bias.denominator,
+            scalars["transition_bias_denominator"].as_f64().unwrap()
+        );
+        assert_eq!(model.crp_alpha(), scalars["crp_alpha"].as_f64());
+        assert_eq!(model.config().rnn_hidden_size, 64);
+        assert_eq!(model.config().observation_dim, 256);
+    }
+
+    fn own_format_round_trips_bit_for_bit(backend) {
+        let device = backend.device();
+        let model = fixture_model(&device);
+        let path = scratch(&format!("round-trip-{backend:?}")).join("model.safetensors");
+        model.save(&path).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(detect_format(&bytes), Some(ModelFormat::Uisrnn));
+        let loaded = UisRnn::load(&path, &device).unwrap();
+        assert_eq!(loaded.state_dict().unwrap(), model.state_dict().unwrap());
+        assert_eq!(loaded.sigma2().unwrap(), model.sigma2().unwrap());
+        assert_eq!(loaded.init_hidden().unwrap(), model.init_hidden().unwrap());
+        assert_eq!(loaded.transition_bias(), model.transition_bias());
+        assert_eq!(loaded.crp_alpha(), model.crp_alpha());
+        assert_eq!(loaded.config(), model.config());
+        // Saving the loaded model again gives a file of the same size (metadata order
+        // may differ).
+        assert!(loaded.to_bytes().unwrap().len() == bytes.len());
+    }
 }

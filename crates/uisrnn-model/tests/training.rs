@@ -1,11 +1,14 @@
 //! Training: loss goes down, seeded runs repeat exactly, estimates merge, bad input
 //! is a typed error that leaves the model unchanged.
 
+use burn::tensor::Device;
 use ndarray::Array2;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use uisrnn_data::{DataError, ToyDataConfig, TrainingData, generate_toy_data};
-use uisrnn_model::{InferenceConfig, ModelConfig, ModelError, TrainingConfig, UisRnn, cpu_device};
+use uisrnn_model::{InferenceConfig, ModelConfig, ModelError, TrainingConfig, UisRnn};
+
+mod common;
 
 const DIM: usize = 16;
 
@@ -22,11 +25,11 @@ fn toy_training() -> (TrainingData, Vec<Array2<f64>>, Vec<Vec<String>>) {
     (data, toy.test.sequences, toy.test.cluster_ids.unwrap())
 }
 
-fn small_model(seed: u64) -> UisRnn {
+fn small_model(seed: u64, device: &Device) -> UisRnn {
     let config = ModelConfig::default()
         .with_observation_dim(DIM)
         .with_rnn_hidden_size(16);
-    UisRnn::new(config, &cpu_device(), seed).unwrap()
+    UisRnn::new(config, device, seed).unwrap()
 }
 
 fn quick(iterations: usize) -> TrainingConfig {
@@ -36,199 +39,194 @@ fn quick(iterations: usize) -> TrainingConfig {
         .with_num_permutations(2)
 }
 
-#[test]
-fn training_drives_the_negative_log_likelihood_down_and_separates_speakers() {
-    let (data, test, test_labels) = toy_training();
-    let mut model = small_model(0);
-    let report = model
-        .fit(&data, &quick(150), &mut ChaCha8Rng::seed_from_u64(0))
-        .unwrap();
-    let first: f64 = report.losses[..10].iter().map(|l| l.nll).sum::<f64>() / 10.0;
-    let last: f64 = report.losses[140..].iter().map(|l| l.nll).sum::<f64>() / 10.0;
-    eprintln!("nll {first} -> {last}");
-    assert!(last < 0.7 * first, "nll {first} -> {last}");
-    let predicted = model
-        .predict_many(&test, &InferenceConfig::default())
-        .unwrap();
-    for (labels, truth) in predicted.iter().zip(&test_labels) {
-        let accuracy = uisrnn_data::sequence_match_accuracy(labels, truth).unwrap();
-        eprintln!("accuracy {accuracy}");
-        assert!(accuracy >= 0.9, "accuracy {accuracy}");
-    }
-}
-
-#[test]
-fn seeded_training_repeats_exactly() {
-    let (data, _, _) = toy_training();
-    let train = || {
-        let mut model = small_model(7);
-        model
-            .fit(&data, &quick(5), &mut ChaCha8Rng::seed_from_u64(3))
+backend_tests! {
+    fn training_drives_the_negative_log_likelihood_down_and_separates_speakers(backend) {
+        let (data, test, test_labels) = toy_training();
+        let mut model = small_model(0, &backend.device());
+        let report = model
+            .fit(&data, &quick(150), &mut ChaCha8Rng::seed_from_u64(0))
             .unwrap();
-        (
-            model.state_dict().unwrap(),
-            model.sigma2().unwrap(),
-            model.init_hidden().unwrap(),
-        )
-    };
-    assert_eq!(train(), train());
-    let mut other = small_model(7);
-    other
-        .fit(&data, &quick(5), &mut ChaCha8Rng::seed_from_u64(4))
-        .unwrap();
-    assert_ne!(other.state_dict().unwrap(), train().0);
-}
+        let first: f64 = report.losses[..10].iter().map(|l| l.nll).sum::<f64>() / 10.0;
+        let last: f64 = report.losses[140..].iter().map(|l| l.nll).sum::<f64>() / 10.0;
+        eprintln!("nll {first} -> {last}");
+        assert!(last < 0.7 * first, "nll {first} -> {last}");
+        let predicted = model
+            .predict_many(&test, &InferenceConfig::default())
+            .unwrap();
+        for (labels, truth) in predicted.iter().zip(&test_labels) {
+            let accuracy = uisrnn_data::sequence_match_accuracy(labels, truth).unwrap();
+            eprintln!("accuracy {accuracy}");
+            assert!(accuracy >= 0.9, "accuracy {accuracy}");
+        }
+    }
 
-#[test]
-fn sigma2_is_learned_unless_fixed_and_stays_above_the_floor() {
-    let (data, _, _) = toy_training();
-    let mut learned = small_model(1);
-    learned
-        .fit(&data, &quick(5), &mut ChaCha8Rng::seed_from_u64(0))
-        .unwrap();
-    assert!(
+    fn seeded_training_repeats_exactly(backend) {
+        let (data, _, _) = toy_training();
+        let train = || {
+            let mut model = small_model(7, &backend.device());
+            model
+                .fit(&data, &quick(5), &mut ChaCha8Rng::seed_from_u64(3))
+                .unwrap();
+            (
+                model.state_dict().unwrap(),
+                model.sigma2().unwrap(),
+                model.init_hidden().unwrap(),
+            )
+        };
+        assert_eq!(train(), train());
+        let mut other = small_model(7, &backend.device());
+        other
+            .fit(&data, &quick(5), &mut ChaCha8Rng::seed_from_u64(4))
+            .unwrap();
+        assert_ne!(other.state_dict().unwrap(), train().0);
+    }
+
+    fn sigma2_is_learned_unless_fixed_and_stays_above_the_floor(backend) {
+        let (data, _, _) = toy_training();
+        let mut learned = small_model(1, &backend.device());
         learned
-            .sigma2()
-            .unwrap()
-            .iter()
-            .any(|s| (*s - 0.1).abs() > 1e-4)
-    );
-    assert!(learned.sigma2().unwrap().iter().all(|s| *s >= 1e-6));
+            .fit(&data, &quick(5), &mut ChaCha8Rng::seed_from_u64(0))
+            .unwrap();
+        assert!(
+            learned
+                .sigma2()
+                .unwrap()
+                .iter()
+                .any(|s| (*s - 0.1).abs() > 1e-4)
+        );
+        assert!(learned.sigma2().unwrap().iter().all(|s| *s >= 1e-6));
 
-    let config = ModelConfig::default()
-        .with_observation_dim(DIM)
-        .with_rnn_hidden_size(16)
-        .with_sigma2(Some(0.3));
-    let mut fixed = UisRnn::new(config, &cpu_device(), 1).unwrap();
-    fixed
-        .fit(&data, &quick(5), &mut ChaCha8Rng::seed_from_u64(0))
-        .unwrap();
-    assert!(fixed.sigma2().unwrap().iter().all(|s| *s == 0.3));
-}
-
-#[test]
-fn repeated_fit_continues_and_merges_the_transition_bias() {
-    let (data, _, _) = toy_training();
-    let (first_half, second_half) = data.sequences().split_at(5);
-    let (first_labels, second_labels) = data.labels().split_at(5);
-    let first = TrainingData::new(first_half.to_vec(), first_labels.to_vec()).unwrap();
-    let second = TrainingData::new(second_half.to_vec(), second_labels.to_vec()).unwrap();
-    let mut model = small_model(2);
-    let mut rng = ChaCha8Rng::seed_from_u64(0);
-    model.fit(&first, &quick(3), &mut rng).unwrap();
-    let after_first = model.state_dict().unwrap();
-    let sequence = &first.sequences()[0];
-    let _ = model
-        .predict(sequence.view(), &InferenceConfig::default())
-        .unwrap();
-    model.fit(&second, &quick(3), &mut rng).unwrap();
-    assert_ne!(model.state_dict().unwrap(), after_first);
-    // Decoding uses the new parameters, not ones cached before the second fit.
-    let reloaded = UisRnn::from_bytes(
-        &model.to_bytes().unwrap(),
-        std::path::Path::new("m"),
-        &cpu_device(),
-    )
-    .unwrap();
-    let config = InferenceConfig::default().with_beam_size(3);
-    assert_eq!(
-        model.stream(&config).unwrap().score(),
-        reloaded.stream(&config).unwrap().score()
-    );
-    let mut a = model.stream(&config).unwrap();
-    let mut b = reloaded.stream(&config).unwrap();
-    for row in sequence.rows() {
-        let row = row.to_vec();
-        a.push(&row).unwrap();
-        b.push(&row).unwrap();
+        let config = ModelConfig::default()
+            .with_observation_dim(DIM)
+            .with_rnn_hidden_size(16)
+            .with_sigma2(Some(0.3));
+        let mut fixed = UisRnn::new(config, &backend.device(), 1).unwrap();
+        fixed
+            .fit(&data, &quick(5), &mut ChaCha8Rng::seed_from_u64(0))
+            .unwrap();
+        assert!(fixed.sigma2().unwrap().iter().all(|s| *s == 0.3));
     }
-    assert_eq!(a.score(), b.score());
-    let merged = uisrnn_data::TransitionBias::estimate(first.labels())
-        .merge(uisrnn_data::TransitionBias::estimate(second.labels()));
-    let got = model.transition_bias().unwrap();
-    assert!((got.bias - merged.bias).abs() < 1e-15);
-    assert_eq!(got.denominator, merged.denominator);
-}
 
-#[test]
-fn bad_training_input_is_a_typed_error_and_changes_nothing() {
-    let mut model = small_model(3);
-    let before = model.state_dict().unwrap();
-    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    fn repeated_fit_continues_and_merges_the_transition_bias(backend) {
+        let (data, _, _) = toy_training();
+        let (first_half, second_half) = data.sequences().split_at(5);
+        let (first_labels, second_labels) = data.labels().split_at(5);
+        let first = TrainingData::new(first_half.to_vec(), first_labels.to_vec()).unwrap();
+        let second = TrainingData::new(second_half.to_vec(), second_labels.to_vec()).unwrap();
+        let mut model = small_model(2, &backend.device());
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        model.fit(&first, &quick(3), &mut rng).unwrap();
+        let after_first = model.state_dict().unwrap();
+        let sequence = &first.sequences()[0];
+        let _ = model
+            .predict(sequence.view(), &InferenceConfig::default())
+            .unwrap();
+        model.fit(&second, &quick(3), &mut rng).unwrap();
+        assert_ne!(model.state_dict().unwrap(), after_first);
+        // Decoding uses the new parameters, not ones cached before the second fit.
+        let reloaded = UisRnn::from_bytes(
+            &model.to_bytes().unwrap(),
+            std::path::Path::new("m"),
+            &backend.device(),
+        )
+        .unwrap();
+        let config = InferenceConfig::default().with_beam_size(3);
+        assert_eq!(
+            model.stream(&config).unwrap().score(),
+            reloaded.stream(&config).unwrap().score()
+        );
+        let mut a = model.stream(&config).unwrap();
+        let mut b = reloaded.stream(&config).unwrap();
+        for row in sequence.rows() {
+            let row = row.to_vec();
+            a.push(&row).unwrap();
+            b.push(&row).unwrap();
+        }
+        assert_eq!(a.score(), b.score());
+        let merged = uisrnn_data::TransitionBias::estimate(first.labels())
+            .merge(uisrnn_data::TransitionBias::estimate(second.labels()));
+        let got = model.transition_bias().unwrap();
+        assert!((got.bias - merged.bias).abs() < 1e-15);
+        assert_eq!(got.denominator, merged.denominator);
+    }
 
-    let wrong_dim =
-        TrainingData::new(vec![Array2::<f32>::zeros((3, DIM + 1))], vec![vec!["a"; 3]]).unwrap();
-    let err = model.fit(&wrong_dim, &quick(1), &mut rng).unwrap_err();
-    assert!(
-        matches!(
+    fn bad_training_input_is_a_typed_error_and_changes_nothing(backend) {
+        let mut model = small_model(3, &backend.device());
+        let before = model.state_dict().unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+
+        let wrong_dim =
+            TrainingData::new(vec![Array2::<f32>::zeros((3, DIM + 1))], vec![vec!["a"; 3]]).unwrap();
+        let err = model.fit(&wrong_dim, &quick(1), &mut rng).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ModelError::Data(DataError::DimensionMismatch {
+                    found: 17,
+                    expected: 16,
+                    ..
+                })
+            ),
+            "{err}"
+        );
+
+        let err = model
+            .fit(
+                &toy_training().0,
+                &quick(1).with_batch_size(Some(0)),
+                &mut rng,
+            )
+            .unwrap_err();
+        assert!(matches!(
             err,
-            ModelError::Data(DataError::DimensionMismatch {
-                found: 17,
-                expected: 16,
+            ModelError::InvalidConfig {
+                name: "batch_size",
                 ..
-            })
-        ),
-        "{err}"
-    );
+            }
+        ));
 
-    let err = model
-        .fit(
-            &toy_training().0,
-            &quick(1).with_batch_size(Some(0)),
-            &mut rng,
-        )
-        .unwrap_err();
-    assert!(matches!(
-        err,
-        ModelError::InvalidConfig {
-            name: "batch_size",
-            ..
-        }
-    ));
-
-    assert_eq!(model.state_dict().unwrap(), before);
-    assert!(model.transition_bias().is_none());
-}
-
-#[test]
-fn full_batch_training_works() {
-    let (data, _, _) = toy_training();
-    let mut model = small_model(4);
-    let report = model
-        .fit(
-            &data,
-            &quick(3).with_batch_size(None),
-            &mut ChaCha8Rng::seed_from_u64(0),
-        )
-        .unwrap();
-    assert_eq!(report.losses.len(), 3);
-    assert!(report.losses.iter().all(|l| l.is_finite()));
-}
-
-#[test]
-fn a_non_finite_loss_stops_training_and_keeps_the_last_finite_weights() {
-    let (data, _, _) = toy_training();
-    // 1/(2 sigma2) overflows float32: the very first loss is infinite.
-    let config = ModelConfig::default()
-        .with_observation_dim(DIM)
-        .with_rnn_hidden_size(16)
-        .with_sigma2(Some(1e-44));
-    let mut model = UisRnn::new(config, &cpu_device(), 5).unwrap();
-    let before = model.state_dict().unwrap();
-    let err = model
-        .fit(&data, &quick(3), &mut ChaCha8Rng::seed_from_u64(0))
-        .unwrap_err();
-    match &err {
-        ModelError::NonFiniteLoss { iteration, nll, .. } => {
-            assert_eq!(*iteration, 0);
-            assert!(!nll.is_finite());
-        }
-        other => panic!("expected NonFiniteLoss, got {other}"),
+        assert_eq!(model.state_dict().unwrap(), before);
+        assert!(model.transition_bias().is_none());
     }
-    assert!(err.to_string().contains("iteration 0"));
-    assert_eq!(model.state_dict().unwrap(), before);
-    assert!(
-        model.transition_bias().is_none(),
-        "a failed fit must not change the estimates"
-    );
+
+    fn full_batch_training_works(backend) {
+        let (data, _, _) = toy_training();
+        let mut model = small_model(4, &backend.device());
+        let report = model
+            .fit(
+                &data,
+                &quick(3).with_batch_size(None),
+                &mut ChaCha8Rng::seed_from_u64(0),
+            )
+            .unwrap();
+        assert_eq!(report.losses.len(), 3);
+        assert!(report.losses.iter().all(|l| l.is_finite()));
+    }
+
+    fn a_non_finite_loss_stops_training_and_keeps_the_last_finite_weights(backend) {
+        let (data, _, _) = toy_training();
+        // 1/(2 sigma2) overflows float32: the very first loss is infinite.
+        let config = ModelConfig::default()
+            .with_observation_dim(DIM)
+            .with_rnn_hidden_size(16)
+            .with_sigma2(Some(1e-44));
+        let mut model = UisRnn::new(config, &backend.device(), 5).unwrap();
+        let before = model.state_dict().unwrap();
+        let err = model
+            .fit(&data, &quick(3), &mut ChaCha8Rng::seed_from_u64(0))
+            .unwrap_err();
+        match &err {
+            ModelError::NonFiniteLoss { iteration, nll, .. } => {
+                assert_eq!(*iteration, 0);
+                assert!(!nll.is_finite());
+            }
+            other => panic!("expected NonFiniteLoss, got {other}"),
+        }
+        assert!(err.to_string().contains("iteration 0"));
+        assert_eq!(model.state_dict().unwrap(), before);
+        assert!(
+            model.transition_bias().is_none(),
+            "a failed fit must not change the estimates"
+        );
+    }
 }

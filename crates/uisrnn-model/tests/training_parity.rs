@@ -5,15 +5,19 @@
 
 mod common;
 
-use common::{extra_fixture, json, read_npz_at};
+use burn::tensor::Device;
+use common::{TestBackend, extra_fixture, json, read_npz_at};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use uisrnn_data::TrainingData;
-use uisrnn_model::{
-    HostTensor, LossMask, ModelConfig, StateDict, TrainingConfig, UisRnn, cpu_device,
-};
+use uisrnn_model::{HostTensor, LossMask, ModelConfig, StateDict, TrainingConfig, UisRnn};
 
-fn model_from(file: &str) -> UisRnn {
+/// Relative tolerance of the loss terms: CPU (burn-flex) and GPU (Wgpu).
+const LOSS_REL: (f64, f64) = (2e-5, 2e-5);
+/// Absolute tolerance of the parameters after Adam steps of ~0.01: CPU and GPU.
+const PARAM_ABS: (f32, f32) = (1e-5, 1e-5);
+
+fn model_from(file: &str, device: &Device) -> UisRnn {
     let mut dict = StateDict::new();
     let (mut init_hidden, mut sigma2) = (None, None);
     for (name, tensor) in read_npz_at(extra_fixture(file)) {
@@ -36,7 +40,7 @@ fn model_from(file: &str) -> UisRnn {
         &sigma2.unwrap(),
         None,
         None,
-        &cpu_device(),
+        device,
     )
     .unwrap()
 }
@@ -81,72 +85,74 @@ fn max_difference(model: &UisRnn, file: &str) -> f32 {
     worst
 }
 
-#[test]
-fn loss_terms_and_parameters_follow_the_reference() {
-    let trajectory = json(extra_fixture("train_trajectory.json"));
-    let data = training_data();
+backend_tests! {
+    fn loss_terms_and_parameters_follow_the_reference(backend) {
+        let trajectory = json(extra_fixture("train_trajectory.json"));
+        let loss_rel = if backend == TestBackend::Cpu { LOSS_REL.0 } else { LOSS_REL.1 };
+        let param_abs = backend.tolerance(PARAM_ABS.0, PARAM_ABS.1);
+        let data = training_data();
 
-    let mut model = model_from("train_init.npz");
-    let report = model
-        .fit(&data, &config(5), &mut ChaCha8Rng::seed_from_u64(0))
-        .unwrap();
-    for (k, terms) in report.losses.iter().enumerate() {
-        let want = &trajectory["iteration_losses"][k];
-        for (name, got, want) in [
-            ("nll", terms.nll, want[0].as_f64().unwrap()),
-            (
-                "sigma2 prior",
-                terms.sigma2_prior,
-                want[1].as_f64().unwrap(),
-            ),
-            (
-                "regularization",
-                terms.regularization,
-                want[2].as_f64().unwrap(),
-            ),
-        ] {
-            assert!(
-                (got - want).abs() <= 2e-5 * want.abs(),
-                "iteration {k} {name}: {got} vs {want}"
-            );
+        let mut model = model_from("train_init.npz", &backend.device());
+        let report = model
+            .fit(&data, &config(5), &mut ChaCha8Rng::seed_from_u64(0))
+            .unwrap();
+        for (k, terms) in report.losses.iter().enumerate() {
+            let want = &trajectory["iteration_losses"][k];
+            for (name, got, want) in [
+                ("nll", terms.nll, want[0].as_f64().unwrap()),
+                (
+                    "sigma2 prior",
+                    terms.sigma2_prior,
+                    want[1].as_f64().unwrap(),
+                ),
+                (
+                    "regularization",
+                    terms.regularization,
+                    want[2].as_f64().unwrap(),
+                ),
+            ] {
+                assert!(
+                    (got - want).abs() <= loss_rel * want.abs(),
+                    "iteration {k} {name}: {got} vs {want}"
+                );
+            }
         }
+        let bias = model.transition_bias().unwrap();
+        assert_eq!(
+            bias.denominator,
+            trajectory["transition_bias_denominator"].as_f64().unwrap()
+        );
+        assert!((bias.bias - trajectory["transition_bias"].as_f64().unwrap()).abs() < 1e-15);
+        // Five Adam steps of size ~0.01 each: parameters agree to 1e-5 (0.1% of a step).
+        let five = max_difference(&model, "train_step5.npz");
+        assert!(five < param_abs, "after 5 steps: max |difference| {five}");
+
+        let mut one = model_from("train_init.npz", &backend.device());
+        one.fit(&data, &config(1), &mut ChaCha8Rng::seed_from_u64(0))
+            .unwrap();
+        let first = max_difference(&one, "train_step1.npz");
+        assert!(first < param_abs, "after 1 step: max |difference| {first}");
     }
-    let bias = model.transition_bias().unwrap();
-    assert_eq!(
-        bias.denominator,
-        trajectory["transition_bias_denominator"].as_f64().unwrap()
-    );
-    assert!((bias.bias - trajectory["transition_bias"].as_f64().unwrap()).abs() < 1e-15);
-    // Five Adam steps of size ~0.01 each: parameters agree to 1e-5 (0.1% of a step).
-    let five = max_difference(&model, "train_step5.npz");
-    assert!(five < 1e-5, "after 5 steps: max |difference| {five}");
 
-    let mut one = model_from("train_init.npz");
-    one.fit(&data, &config(1), &mut ChaCha8Rng::seed_from_u64(0))
-        .unwrap();
-    let first = max_difference(&one, "train_step1.npz");
-    assert!(first < 1e-5, "after 1 step: max |difference| {first}");
-}
-
-#[test]
-fn the_default_mask_differs_only_where_the_data_has_exact_zeros() {
-    // 120 values of the training data are exactly 0: the default mask counts them,
-    // the reference's does not. The NLL moves by a little, not a lot.
-    let data = training_data();
-    let mut model = model_from("train_init.npz");
-    let report = model
-        .fit(
-            &data,
-            &config(1).with_loss_mask(LossMask::Observations),
-            &mut ChaCha8Rng::seed_from_u64(0),
-        )
-        .unwrap();
-    let reference_nll = json(extra_fixture("train_trajectory.json"))["iteration_losses"][0][0]
-        .as_f64()
-        .unwrap();
-    let relative = (report.losses[0].nll - reference_nll).abs() / reference_nll;
-    assert!(
-        relative > 1e-6 && relative < 0.01,
-        "relative difference {relative}"
-    );
+    fn the_default_mask_differs_only_where_the_data_has_exact_zeros(backend) {
+        // 120 values of the training data are exactly 0: the default mask counts them,
+        // the reference's does not. The NLL moves by a little, not a lot.
+        let data = training_data();
+        let mut model = model_from("train_init.npz", &backend.device());
+        let report = model
+            .fit(
+                &data,
+                &config(1).with_loss_mask(LossMask::Observations),
+                &mut ChaCha8Rng::seed_from_u64(0),
+            )
+            .unwrap();
+        let reference_nll = json(extra_fixture("train_trajectory.json"))["iteration_losses"][0][0]
+            .as_f64()
+            .unwrap();
+        let relative = (report.losses[0].nll - reference_nll).abs() / reference_nll;
+        assert!(
+            relative > 1e-6 && relative < 0.01,
+            "relative difference {relative}"
+        );
+    }
 }

@@ -9,10 +9,12 @@ use std::io::Write;
 use std::time::Instant;
 
 use uisrnn_data::sequence_match_accuracy;
-use uisrnn_model::{ModelConfig, TrainingConfig, UisRnn, cpu_device};
+use uisrnn_model::{ModelConfig, TrainingConfig, UisRnn};
 
 use crate::args::DemoArgs;
-use crate::commands::{TrainingRun, read_labelled, read_training_data, train_model, write_text};
+use crate::commands::{
+    TrainingRun, open_device, read_labelled, read_training_data, train_model, write_text,
+};
 use crate::error::CliError;
 
 /// Runs the demo.
@@ -32,16 +34,17 @@ pub fn run(args: &DemoArgs, quiet: bool) -> Result<(), CliError> {
     model_config.check()?;
     training_config.check()?;
     inference_config.check()?;
+    let device = open_device(&args.device, quiet)?;
 
     let run = TrainingRun::New {
         model_config,
         training_config: &training_config,
         seed: args.seed,
     };
-    let model = train_model(&train, run, None, quiet)?;
+    let model = train_model(&train, run, None, &device, quiet)?;
     let trained = started.elapsed();
     model.save(&args.model)?;
-    let model = UisRnn::load(&args.model, &cpu_device())?;
+    let model = UisRnn::load(&args.model, &device)?;
     let predicted = model.predict_many(&test.sequences, &inference_config)?;
     let decoded = started.elapsed() - trained;
 

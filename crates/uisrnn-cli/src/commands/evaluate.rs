@@ -4,23 +4,23 @@
 use uisrnn_data::{
     DerOptions, DerReport, diarization_error_rate, labels_to_turns, sequence_match_accuracy,
 };
-use uisrnn_model::{UisRnn, cpu_device};
+use uisrnn_model::UisRnn;
 
 use crate::args::EvaluateArgs;
 use crate::commands::predict::file_id;
-use crate::commands::{read_labelled, write_text};
+use crate::commands::{open_device, read_labelled, write_text};
 use crate::error::CliError;
 
 /// Runs the command: one line per sequence, then the mean accuracy and, for timed
 /// files, the DER over all sequences (components summed, as pyannote.metrics does).
-pub fn run(args: &EvaluateArgs) -> Result<(), CliError> {
+pub fn run(args: &EvaluateArgs, quiet: bool) -> Result<(), CliError> {
     let config = args.inference.config();
     config.check()?;
     let options = DerOptions {
         collar: args.collar,
         skip_overlap: args.skip_overlap,
     };
-    let model = UisRnn::load(&args.model, &cpu_device())?;
+    let model = UisRnn::load(&args.model, &open_device(&args.device, quiet)?)?;
     let (file, truth) = read_labelled(&args.data, "evaluate")?;
     let predicted = model.predict_many(&file.sequences, &config)?;
 

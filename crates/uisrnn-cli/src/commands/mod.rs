@@ -15,10 +15,20 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use uisrnn_data::{SequenceFile, TrainingData, read_sequence_file};
 use uisrnn_model::{
-    CheckpointConfig, IterationReport, ModelConfig, TrainingConfig, UisRnn, cpu_device,
+    CheckpointConfig, Device, IterationReport, ModelConfig, TrainingConfig, UisRnn,
 };
 
+use crate::args::DeviceArgs;
 use crate::error::CliError;
+
+/// The device `--device` asks for; says on stderr which one it is unless `quiet`.
+pub fn open_device(args: &DeviceArgs, quiet: bool) -> Result<Device, CliError> {
+    let device = args.device.device()?;
+    if !quiet {
+        eprintln!("device: {}", uisrnn_model::backend::describe(&device));
+    }
+    Ok(device)
+}
 
 /// Reads a sequence file and turns it into training data (labels required).
 pub fn read_training_data(path: &Path, command: &'static str) -> Result<TrainingData, CliError> {
@@ -67,9 +77,9 @@ pub fn train_model(
     data: &TrainingData,
     run: TrainingRun<'_>,
     checkpoint: Option<&CheckpointConfig>,
+    device: &Device,
     quiet: bool,
 ) -> Result<UisRnn, CliError> {
-    let device = cpu_device();
     let bar = if quiet {
         ProgressBar::hidden()
     } else {
@@ -99,7 +109,7 @@ pub fn train_model(
             training_config,
             seed,
         } => {
-            let mut model = UisRnn::new(model_config, &device, seed)?;
+            let mut model = UisRnn::new(model_config, device, seed)?;
             // Seeds of initialisation and of training are both derived from `seed`.
             let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(1));
             match checkpoint {
@@ -115,7 +125,7 @@ pub fn train_model(
             model
         }
         TrainingRun::Resume(path) => {
-            UisRnn::resume_fit(path, data, &device, checkpoint, observer)?.0
+            UisRnn::resume_fit(path, data, device, checkpoint, observer)?.0
         }
     };
     bar.finish();

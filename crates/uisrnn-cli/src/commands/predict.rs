@@ -3,18 +3,18 @@
 use std::path::Path;
 
 use uisrnn_data::{SequenceFile, Turn, labels_to_turns, read_sequence_file, write_rttm};
-use uisrnn_model::{UisRnn, cpu_device};
+use uisrnn_model::UisRnn;
 
 use crate::args::PredictArgs;
-use crate::commands::write_text;
+use crate::commands::{open_device, write_text};
 use crate::error::CliError;
 
 /// Runs the command: the output is a JSON array with one array of integer labels per
 /// input sequence, in input order; with `--rttm`, the speaker turns too.
-pub fn run(args: &PredictArgs) -> Result<(), CliError> {
+pub fn run(args: &PredictArgs, quiet: bool) -> Result<(), CliError> {
     let config = args.inference.config();
     config.check()?;
-    let model = UisRnn::load(&args.model, &cpu_device())?;
+    let model = UisRnn::load(&args.model, &open_device(&args.device, quiet)?)?;
     let file = read_sequence_file(&args.data)?;
     // Check the timing before decoding, so a missing `starts` fails fast.
     if args.rttm.is_some() && file.times.is_none() {

@@ -3,12 +3,13 @@
 use uisrnn_model::CheckpointConfig;
 
 use crate::args::TrainArgs;
-use crate::commands::{TrainingRun, read_training_data, train_model};
+use crate::commands::{TrainingRun, open_device, read_training_data, train_model};
 use crate::error::CliError;
 
 /// Runs the command.
 pub fn run(args: &TrainArgs, quiet: bool) -> Result<(), CliError> {
     let data = read_training_data(&args.data, "train")?;
+    let device = open_device(&args.device, quiet)?;
     let checkpoint = args.checkpoint.as_ref().map(|path| CheckpointConfig {
         path: path.clone(),
         every: args.checkpoint_every,
@@ -34,7 +35,7 @@ pub fn run(args: &TrainArgs, quiet: bool) -> Result<(), CliError> {
         data.num_observations(),
         data.observation_dim()
     );
-    let model = train_model(&data, run, checkpoint.as_ref(), quiet)?;
+    let model = train_model(&data, run, checkpoint.as_ref(), &device, quiet)?;
     model.save(&args.model)?;
     if let Some(bias) = model.transition_bias() {
         log::info!(

@@ -5,9 +5,69 @@
 use std::fs::File;
 use std::path::PathBuf;
 
+use burn::tensor::Device;
 use ndarray::ArrayD;
 use ndarray_npy::NpzReader;
 use uisrnn_model::{HostTensor, ModelConfig, StateDict, UisRnn, cpu_device};
+
+/// A backend the parametrised tests run on (see [`backend_tests!`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestBackend {
+    /// burn-flex.
+    Cpu,
+    /// burn's Wgpu backend (lavapipe in CI): only with the `wgpu` feature.
+    Gpu,
+}
+
+impl TestBackend {
+    /// The backend's device.
+    pub fn device(self) -> Device {
+        match self {
+            Self::Cpu => cpu_device(),
+            #[cfg(feature = "wgpu")]
+            Self::Gpu => {
+                uisrnn_model::gpu_device().expect("a wgpu adapter (install mesa-vulkan-drivers)")
+            }
+            #[cfg(not(feature = "wgpu"))]
+            Self::Gpu => unreachable!("GPU tests are only generated with the wgpu feature"),
+        }
+    }
+
+    /// The tolerance a test states for each backend: GPU kernels reduce in another
+    /// order, so float results may differ in the last bits.
+    pub fn tolerance(self, cpu: f32, gpu: f32) -> f32 {
+        match self {
+            Self::Cpu => cpu,
+            Self::Gpu => gpu,
+        }
+    }
+}
+
+/// Defines each test body once, as `fn name(backend: TestBackend)`, and one `#[test]`
+/// per backend: `cpu::name`, and `wgpu::name` when the `wgpu` feature is on.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($(#[doc = $doc:literal])* fn $name:ident($backend:ident) $body:block)*) => {
+        $($(#[doc = $doc])* fn $name($backend: $crate::common::TestBackend) $body)*
+
+        /// The tests on burn-flex.
+        mod cpu {
+            $(#[test]
+            fn $name() {
+                super::$name($crate::common::TestBackend::Cpu)
+            })*
+        }
+
+        /// The same tests on burn's Wgpu backend.
+        #[cfg(feature = "wgpu")]
+        mod wgpu {
+            $(#[test]
+            fn $name() {
+                super::$name($crate::common::TestBackend::Gpu)
+            })*
+        }
+    };
+}
 
 /// A file under the repository's `tests/fixtures/reference/`.
 pub fn fixture(name: &str) -> PathBuf {
@@ -76,8 +136,8 @@ pub fn fixture_config() -> ModelConfig {
         .with_rnn_depth(1)
 }
 
-/// The reference model built from `weights.npz` and `scalars.json`.
-pub fn fixture_model() -> UisRnn {
+/// The reference model built from `weights.npz` and `scalars.json`, on `device`.
+pub fn fixture_model(device: &Device) -> UisRnn {
     let mut dict = StateDict::new();
     let mut init_hidden = None;
     let mut sigma2 = None;
@@ -103,7 +163,7 @@ pub fn fixture_model() -> UisRnn {
         &sigma2.unwrap(),
         Some(bias),
         scalars["crp_alpha"].as_f64(),
-        &cpu_device(),
+        device,
     )
     .unwrap()
 }
