@@ -44,7 +44,7 @@ pub fn gpu_device() -> Result<Device> {
 /// ```
 pub fn describe(device: &Device) -> String {
     #[cfg(feature = "wgpu")]
-    if let Ok((gpu, adapter)) = gpu::device()
+    if let Some((gpu, adapter)) = gpu::acquired()
         && &gpu == device
     {
         return format!("gpu (wgpu: {adapter})");
@@ -75,6 +75,11 @@ mod gpu {
                 backend: super::Backend::Gpu,
                 reason,
             })
+    }
+
+    /// The GPU device if [`device`] acquired it already (without acquiring it).
+    pub(super) fn acquired() -> Option<(Device, String)> {
+        GPU.get().and_then(|gpu| gpu.clone().ok())
     }
 
     fn acquire() -> std::result::Result<(Device, String), String> {
