@@ -194,6 +194,16 @@ struct Level {
     cluster: Vec<usize>,
 }
 
+/// What [`Decoder::explore`] found for one look-ahead window.
+struct Window {
+    /// Level 0 (the beams) to the last position's prefixes.
+    levels: Vec<Level>,
+    /// The state of the last level's hypotheses.
+    state: DeviceState,
+    /// Per position, the weighted distance sums of every state row to its observation.
+    sums: Vec<Vec<f32>>,
+}
+
 /// The beam search over a stream of observations.
 pub(crate) struct Decoder<'m> {
     model: &'m UisRnn,
@@ -235,15 +245,48 @@ impl<'m> Decoder<'m> {
         if observations.is_empty() {
             return Ok(());
         }
-        let context = Arc::clone(&self.context);
         let device = self.model.device();
         let observations: Vec<Tensor<2>> = observations
             .iter()
-            .map(|x| Tensor::from_data(TensorData::new(x.to_vec(), [1, context.dim]), device))
+            .map(|x| Tensor::from_data(TensorData::new(x.to_vec(), [1, self.context.dim]), device))
             .collect();
+        let window = self.explore(&observations)?;
+        let mut candidates = self.candidates(&window);
+        if candidates.is_empty() {
+            return Err(ModelError::NonFiniteScores {
+                observation: self.decided,
+            });
+        }
+        candidates.sort_by(|a, b| a.0.total_cmp(&b.0));
+        candidates.truncate(self.beam_size);
 
-        // Device work: the distances at every position, and the states of every
-        // prefix of the window (no selection happens before the last position).
+        let last_level = window.levels.last().expect("level 0 exists");
+        let requests: Vec<(&Hypothesis, usize)> = candidates
+            .iter()
+            .map(|&(_, p, cluster)| (&last_level.hypotheses[p], cluster))
+            .collect();
+        let last_x = observations.last().expect("not empty").clone();
+        let (state, hypotheses) = self.advance(&window.state, &requests, last_x)?;
+        let mut beams = Vec::with_capacity(candidates.len());
+        for (&(score, p, cluster), hypothesis) in candidates.iter().zip(hypotheses) {
+            let tip = self.record_trace(&window.levels, p, cluster);
+            beams.push(Beam {
+                hypothesis,
+                tip,
+                score,
+            });
+        }
+        self.beams = beams;
+        self.state = state;
+        self.decided += observations.len();
+        Ok(())
+    }
+
+    /// The device work of a step: the weighted distance sums of every state row at
+    /// every position, and the states of every prefix of the window (no selection
+    /// happens before the last position), with the step's one read-back.
+    fn explore(&self, observations: &[Tensor<2>]) -> Result<Window> {
+        let context = &self.context;
         let mut levels = vec![Level {
             hypotheses: self.beams.iter().map(|b| b.hypothesis.clone()).collect(),
             ..Level::default()
@@ -280,69 +323,47 @@ impl<'m> Decoder<'m> {
             state = advanced;
             levels.push(next);
         }
-
-        // The one read-back of the step.
-        let sums = HostTensor::from_tensor(Tensor::cat(distances, 0))?.data;
-        let mut sums_at = Vec::with_capacity(rows.len());
+        let all = HostTensor::from_tensor(Tensor::cat(distances, 0))?.data;
+        let mut sums = Vec::with_capacity(rows.len());
         let mut offset = 0;
         for count in rows {
-            sums_at.push(&sums[offset..offset + count]);
+            sums.push(all[offset..offset + count].to_vec());
             offset += count;
         }
+        Ok(Window {
+            levels,
+            state,
+            sums,
+        })
+    }
 
-        // Scores through the window, then the candidates of the last position in
-        // (prefix, cluster) order, which is the reference's flattened
-        // (beam, assignment) order: a stable sort keeps its tie order.
+    /// The finite-scored `(score, prefix, cluster)` candidates of the window's last
+    /// position, in (prefix, cluster) order, which is the reference's flattened
+    /// (beam, assignment) order: a stable sort keeps its tie order.
+    fn candidates(&self, window: &Window) -> Vec<(f32, usize, usize)> {
+        let context = &self.context;
         let mut scores: Vec<f32> = self.beams.iter().map(|b| b.score).collect();
-        for (position, pair) in levels.windows(2).enumerate() {
+        for (pair, sums) in window.levels.windows(2).zip(&window.sums) {
             let (before, after) = (&pair[0], &pair[1]);
             scores = after
                 .parent
                 .iter()
                 .zip(&after.cluster)
-                .map(|(&p, &c)| {
-                    scores[p] + before.hypotheses[p].cost(c, sums_at[position], &context)
-                })
+                .map(|(&p, &c)| scores[p] + before.hypotheses[p].cost(c, sums, context))
                 .collect();
         }
-        let last_level = levels.last().expect("level 0 exists");
-        let last_sums = sums_at[sums_at.len() - 1];
-        let mut candidates: Vec<(f32, usize, usize)> = Vec::new();
+        let last_level = window.levels.last().expect("level 0 exists");
+        let last_sums = window.sums.last().expect("one sum per position");
+        let mut candidates = Vec::new();
         for (p, hypothesis) in last_level.hypotheses.iter().enumerate() {
             for cluster in 0..=hypothesis.clusters.len() {
-                let score = scores[p] + hypothesis.cost(cluster, last_sums, &context);
+                let score = scores[p] + hypothesis.cost(cluster, last_sums, context);
                 if score.is_finite() {
                     candidates.push((score, p, cluster));
                 }
             }
         }
-        if candidates.is_empty() {
-            return Err(ModelError::NonFiniteScores {
-                observation: self.decided,
-            });
-        }
-        candidates.sort_by(|a, b| a.0.total_cmp(&b.0));
-        candidates.truncate(self.beam_size);
-
-        let requests: Vec<(&Hypothesis, usize)> = candidates
-            .iter()
-            .map(|&(_, p, cluster)| (&last_level.hypotheses[p], cluster))
-            .collect();
-        let last_x = observations.last().expect("not empty").clone();
-        let (state, hypotheses) = self.advance(&state, &requests, last_x)?;
-        let mut beams = Vec::with_capacity(candidates.len());
-        for (&(score, p, cluster), hypothesis) in candidates.iter().zip(hypotheses) {
-            let tip = self.record_trace(&levels, p, cluster);
-            beams.push(Beam {
-                hypothesis,
-                tip,
-                score,
-            });
-        }
-        self.beams = beams;
-        self.state = state;
-        self.decided += observations.len();
-        Ok(())
+        candidates
     }
 
     /// Appends the labels of a window to the trace arena: the window's earlier
