@@ -799,4 +799,20 @@ fn gpu_build_defaults_to_the_gpu_and_agrees_with_the_cpu() {
         ]))
     };
     assert_eq!(predict("cpu"), predict("gpu"));
+
+    // Without a Vulkan driver wgpu falls back to OpenGL, whose results are wrong (all
+    // labels 0 on the fixtures, seen with Mesa's llvmpipe): refused, in one line.
+    let no_vulkan = command(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        test.to_str().unwrap(),
+        "--device",
+        "gpu",
+    ])
+    .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
+    .output()
+    .unwrap();
+    fails_in_one_line(&no_vulkan, "the gpu device is unavailable");
 }

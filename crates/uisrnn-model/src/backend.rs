@@ -3,7 +3,7 @@
 //! The model code is written once for burn's run-time dispatched [`Device`]; which
 //! backend runs it is the device you build the model on (or move it to with
 //! [`UisRnn::to_device`](crate::UisRnn::to_device)). [`Backend`] names the two
-//! choices for configuration files and command lines.
+//! choices (`"cpu"`, `"gpu"`), e.g. for a command line.
 
 use std::fmt;
 use std::str::FromStr;
@@ -30,7 +30,9 @@ pub fn cpu_device() -> Device {
 ///
 /// # Errors
 /// [`ModelError::DeviceUnavailable`] when no adapter can be acquired (no GPU and no
-/// software driver), instead of the panic the first tensor operation would raise.
+/// software driver), instead of the panic the first tensor operation would raise; also
+/// when the only adapter runs on OpenGL, where burn 0.22's kernels gave wrong labels
+/// (all zeros on the reference fixtures) on Mesa's llvmpipe.
 #[cfg(feature = "wgpu")]
 pub fn gpu_device() -> Result<Device> {
     gpu::device().map(|(device, _)| device)
@@ -60,7 +62,7 @@ pub fn describe(device: &Device) -> String {
 mod gpu {
     use std::sync::OnceLock;
 
-    use burn::tensor::wgpu::WgpuInitError;
+    use burn::tensor::wgpu::{WgpuInitError, wgpu};
     use burn::tensor::{Device, DeviceKind};
 
     use crate::error::{ModelError, Result};
@@ -84,6 +86,12 @@ mod gpu {
 
     fn acquire() -> std::result::Result<(Device, String), String> {
         match Device::wgpu_options().init_with_setup() {
+            Ok((_, setup)) if setup.backend == wgpu::Backend::Gl => Err(format!(
+                "the only adapter found ({}) runs on OpenGL, where burn's compute kernels \
+                 gave wrong results in our tests; install a Vulkan driver (e.g. Mesa's \
+                 mesa-vulkan-drivers) or use the cpu device",
+                setup.adapter.get_info().name
+            )),
             Ok((device, setup)) => {
                 let info = setup.adapter.get_info();
                 Ok((device, format!("{}, {:?}", info.name, info.backend)))
