@@ -6,7 +6,7 @@
 mod common;
 
 use burn::tensor::Device;
-use common::{TestBackend, extra_fixture, json, read_npz_at};
+use common::{extra_fixture, json, read_npz_at};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use uisrnn_data::TrainingData;
@@ -88,7 +88,7 @@ fn max_difference(model: &UisRnn, file: &str) -> f32 {
 backend_tests! {
     fn loss_terms_and_parameters_follow_the_reference(backend) {
         let trajectory = json(extra_fixture("train_trajectory.json"));
-        let loss_rel = if backend == TestBackend::Cpu { LOSS_REL.0 } else { LOSS_REL.1 };
+        let loss_rel = backend.tolerance(LOSS_REL.0, LOSS_REL.1);
         let param_abs = backend.tolerance(PARAM_ABS.0, PARAM_ABS.1);
         let data = training_data();
 

@@ -35,7 +35,7 @@ impl TestBackend {
 
     /// The tolerance a test states for each backend: GPU kernels reduce in another
     /// order, so float results may differ in the last bits.
-    pub fn tolerance(self, cpu: f32, gpu: f32) -> f32 {
+    pub fn tolerance<T>(self, cpu: T, gpu: T) -> T {
         match self {
             Self::Cpu => cpu,
             Self::Gpu => gpu,
