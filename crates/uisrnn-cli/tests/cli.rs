@@ -699,6 +699,13 @@ fn bad_input_suite_every_case_is_one_line_and_leaves_no_output() {
 /// `predict` of the reference fixtures on `device` (`None`: the build's default):
 /// the labels, and what the tool said on stderr.
 fn predict_fixtures(device: Option<&str>) -> (serde_json::Value, String) {
+    let output = predict_fixtures_output(device);
+    let labels = serde_json::from_str(stdout(&output).trim()).unwrap();
+    (labels, String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// The raw output of `predict` of the reference fixtures on `device`.
+fn predict_fixtures_output(device: Option<&str>) -> Output {
     let model = repo("tests/fixtures/reference/model.uisrnn");
     let data = repo("tests/fixtures/reference/inputs.npz");
     let mut args = vec![
@@ -711,9 +718,7 @@ fn predict_fixtures(device: Option<&str>) -> (serde_json::Value, String) {
     if let Some(device) = device {
         args.extend(["--device", device]);
     }
-    let output = uisrnn(&args);
-    let labels = serde_json::from_str(stdout(&output).trim()).unwrap();
-    (labels, String::from_utf8_lossy(&output.stderr).into_owned())
+    uisrnn(&args)
 }
 
 fn reference_labels() -> serde_json::Value {
@@ -730,22 +735,15 @@ fn device_flag_says_which_device_and_rejects_unknown_ones() {
     assert_eq!(labels, reference_labels());
     assert!(stderr.contains("device: cpu (burn-flex)"), "{stderr}");
 
-    let model = repo("tests/fixtures/reference/model.uisrnn");
-    let data = repo("tests/fixtures/reference/inputs.npz");
-    let args = |device: &'static str| {
-        uisrnn(&[
-            "predict",
-            "--model",
-            model.to_str().unwrap(),
-            "--data",
-            data.to_str().unwrap(),
-            "--device",
-            device,
-        ])
-    };
-    fails_with(&args("tpu"), "must be `cpu` or `gpu`");
+    fails_with(
+        &predict_fixtures_output(Some("tpu")),
+        "must be `cpu` or `gpu`",
+    );
     if cfg!(not(feature = "wgpu")) {
-        fails_in_one_line(&args("gpu"), "rebuild with the `wgpu` cargo feature");
+        fails_in_one_line(
+            &predict_fixtures_output(Some("gpu")),
+            "rebuild with the `wgpu` cargo feature",
+        );
         let (_, stderr) = predict_fixtures(None);
         assert!(stderr.contains("device: cpu"), "default device: {stderr}");
     }

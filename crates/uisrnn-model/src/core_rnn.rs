@@ -74,7 +74,8 @@ impl GruLayer {
         self.hh.weight.dims()[0]
     }
 
-    /// One step: `x` is `[B, in]`, `hidden` is `[B, H]`; returns the new `[B, H]`.
+    /// One step: `x` is `[B, in]` (or `[1, in]`, broadcast over the batch), `hidden`
+    /// is `[B, H]`; returns the new `[B, H]`.
     pub fn step(&self, x: Tensor<2>, hidden: Tensor<2>) -> Tensor<2> {
         let h = self.hidden_size();
         let gi = self.ih.forward(x);
@@ -149,8 +150,10 @@ impl CoreRnn {
             .forward(relu(self.linear_mean1.forward(top)))
     }
 
-    /// One time step for a batch: `x` is `[B, D]`, `hidden` is `[depth, B, H]`;
-    /// returns the output `[B, D]` and the new hidden state `[depth, B, H]`.
+    /// One time step for a batch: `x` is `[B, D]`, or `[1, D]` for one input shared by
+    /// every row (its projection is then computed once and broadcast), `hidden` is
+    /// `[depth, B, H]`; returns the output `[B, D]` and the new hidden state
+    /// `[depth, B, H]`.
     pub fn step(&self, x: Tensor<2>, hidden: Tensor<3>) -> (Tensor<2>, Tensor<3>) {
         let (top, hidden) = self.gru_step(x, hidden);
         (self.head(top), hidden)

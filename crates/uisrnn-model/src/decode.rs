@@ -410,7 +410,8 @@ impl<'m> Decoder<'m> {
         let earlier: Tensor<2> = Tensor::from_data(TensorData::new(earlier, [n, 1]), device);
         let hidden = state.hidden.clone().select(1, source.clone());
         let means = state.means.clone().select(0, source);
-        let (outputs, hidden) = self.model.params.core.step(x.repeat_dim(0, n), hidden);
+        // Every row sees the same observation: its input projection is computed once.
+        let (outputs, hidden) = self.model.params.core.step(x, hidden);
         // The reference's running mean; a new cluster has n = 1, so it gets the output.
         let means = means
             .mul(earlier.clone().sub_scalar(1.0))
