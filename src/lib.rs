@@ -48,6 +48,6 @@ pub use uisrnn_data::{
 #[cfg(feature = "wgpu")]
 pub use uisrnn_model::gpu_device;
 pub use uisrnn_model::{
-    Backend, CrpAlpha, Device, FitReport, InferenceConfig, ModelConfig, ModelError, ModelFormat,
-    Stream, TrainingConfig, UisRnn, cpu_device,
+    Backend, Backprop, CrpAlpha, Device, FitReport, InferenceConfig, ModelConfig, ModelError,
+    ModelFormat, Stream, TrainingConfig, UisRnn, cpu_device,
 };

@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use uisrnn_model::{Backend, CrpAlpha, InferenceConfig, LossMask, ModelConfig, TrainingConfig};
+use uisrnn_model::{
+    Backend, Backprop, CrpAlpha, InferenceConfig, LossMask, ModelConfig, TrainingConfig,
+};
 
 /// UIS-RNN speaker diarization: train, predict, evaluate.
 #[derive(Debug, Parser)]
@@ -89,6 +91,17 @@ pub enum LossMaskArg {
     NonZeroValues,
 }
 
+/// How training computes gradients.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum BackpropArg {
+    /// Fused on the CPU, autodiff on the GPU (default).
+    Auto,
+    /// Packed GRU with hand-written backward passes on the host (fast on the CPU).
+    Fused,
+    /// burn's autodiff on the model's device.
+    Autodiff,
+}
+
 /// Model and training settings (defaults: the reference's).
 #[derive(Debug, Args)]
 pub struct TrainingArgs {
@@ -143,6 +156,10 @@ pub struct TrainingArgs {
     /// Which entries count as observations in the loss.
     #[arg(long, value_enum, default_value_t = LossMaskArg::Observations)]
     pub loss_mask: LossMaskArg,
+    /// How gradients are computed: the same numbers up to float rounding, at different
+    /// speeds.
+    #[arg(long, value_enum, default_value_t = BackpropArg::Auto)]
+    pub backprop: BackpropArg,
     /// Seed of every random choice (initialisation, shuffling, batches, dropout).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -180,6 +197,11 @@ impl TrainingArgs {
             .with_loss_mask(match self.loss_mask {
                 LossMaskArg::Observations => LossMask::Observations,
                 LossMaskArg::NonZeroValues => LossMask::NonZeroValues,
+            })
+            .with_backprop(match self.backprop {
+                BackpropArg::Auto => Backprop::Auto,
+                BackpropArg::Fused => Backprop::Fused,
+                BackpropArg::Autodiff => Backprop::Autodiff,
             })
     }
 }

@@ -9,12 +9,12 @@
 //! `fit` (to rebuild the same batches) and now, and a fingerprint of the training
 //! data (resuming with other data is an error). Checkpoints are written atomically.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
-use burn::optim::OptimizerRecord;
+use burn::optim::{ModuleOptimizer, OptimizerRecord};
 use burn::tensor::{Bytes, Device, Tensor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -25,6 +25,7 @@ use uisrnn_data::atomic::write_atomically;
 
 use crate::config::TrainingConfig;
 use crate::error::{ModelError, Result};
+use crate::io::serialize_canonical;
 use crate::loss::LossTerms;
 use crate::model::{UisRnn, UisRnnParams};
 use crate::train::{CheckpointHook, FitReport, IterationReport, Snapshot, Start, new_optimizer};
@@ -245,12 +246,8 @@ fn save_checkpoint(
     fingerprint: &str,
 ) -> Result<()> {
     let model_bytes = snapshot.model.to_bytes()?;
-    let optimizer_bytes: Vec<u8> = snapshot
-        .optimizer
-        .to_record()
-        .into_bytes()
-        .map_err(|e| ModelError::Backend(format!("optimizer state: {e:?}")))?
-        .to_vec();
+    let live_ids = param_ids(&snapshot.model.params);
+    let optimizer_bytes = canonical_optimizer_state(snapshot.optimizer, &live_ids)?;
     let state = CheckpointState {
         training_config: training_config.clone(),
         iteration: snapshot.iteration,
@@ -265,7 +262,7 @@ fn save_checkpoint(
                 ]
             })
             .collect(),
-        param_ids: param_ids(&snapshot.model.params),
+        param_ids: (0..live_ids.len() as u64).collect(),
         rng_at_start: rng_at_start.clone(),
         rng_now: RngState::of(snapshot.rng),
         data_fingerprint: fingerprint.to_string(),
@@ -288,8 +285,7 @@ fn save_checkpoint(
     ]
     .into_iter()
     .collect();
-    let bytes = safetensors::serialize(views, Some(metadata))
-        .map_err(|e| ModelError::Backend(e.to_string()))?;
+    let bytes = serialize_canonical(views, metadata)?;
     let io = |source| ModelError::Io {
         path: path.to_path_buf(),
         source,
@@ -351,6 +347,79 @@ fn read_checkpoint(
     let model = with_param_ids(model, &ids)
         .ok_or_else(|| invalid("parameter ids do not match the model".into()))?;
     Ok((model, optimizer, state))
+}
+
+/// The optimizer state as burnpack bytes that depend on its content only. burn keys
+/// each parameter's state by the parameter's id, which is random in every process,
+/// and writes the states in hash-map order; here each id becomes the parameter's
+/// position in visiting order (`ids[k]` becomes `k`, which is what the checkpoint's
+/// `param_ids` then holds) and the tensors are sorted by name.
+fn canonical_optimizer_state(optimizer: &ModuleOptimizer, ids: &[u64]) -> Result<Vec<u8>> {
+    let backend = |e: String| ModelError::Backend(format!("optimizer state: {e}"));
+    let bytes = optimizer
+        .to_record()
+        .into_bytes()
+        .map_err(|e| backend(format!("{e:?}")))?;
+    let reader = burn_pack::Reader::from_bytes(bytes).map_err(|e| backend(format!("{e:?}")))?;
+    let position: HashMap<String, String> = ids
+        .iter()
+        .enumerate()
+        .map(|(k, id)| (id.to_string(), k.to_string()))
+        .collect();
+    // Keys look like `{id}` or `{id}.{field}`.
+    let rename = |key: &str| -> String {
+        let (head, tail) = key
+            .split_once('.')
+            .map_or((key, None), |(h, t)| (h, Some(t)));
+        match (position.get(head), tail) {
+            (Some(k), Some(tail)) => format!("{k}.{tail}"),
+            (Some(k), None) => k.clone(),
+            (None, _) => key.to_string(),
+        }
+    };
+    let scalars: BTreeMap<String, burn_pack::Scalar> = reader
+        .scalars()
+        .iter()
+        .map(|(key, value)| (rename(key), *value))
+        .collect();
+    let paths: BTreeMap<String, String> = reader
+        .metadata()
+        .iter()
+        .map(|(key, value)| (rename(key), value.clone()))
+        .collect();
+    let mut tensors = reader
+        .into_tensors()
+        .map_err(|e| backend(format!("{e:?}")))?
+        .into_iter()
+        .map(|tensor| {
+            let (name, dtype, shape, param_id, data) =
+                tensor.into_parts().map_err(|e| backend(format!("{e:?}")))?;
+            let param_id = param_id.map(|id| {
+                ids.iter()
+                    .position(|&known| known == id)
+                    .map_or(id, |k| k as u64)
+            });
+            Ok(burn_pack::Tensor::new(
+                rename(&name),
+                dtype,
+                shape,
+                param_id,
+                data,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    tensors.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut writer = burn_pack::Writer::new(tensors);
+    for (key, value) in &scalars {
+        writer = writer.with_scalar(key, *value);
+    }
+    for (key, value) in &paths {
+        writer = writer.with_metadata(key, value);
+    }
+    Ok(writer
+        .into_bytes()
+        .map_err(|e| backend(format!("{e:?}")))?
+        .to_vec())
 }
 
 /// The parameters' ids, in visiting order.

@@ -141,8 +141,7 @@ impl UisRnn {
         ]
         .into_iter()
         .collect();
-        safetensors::serialize(views, Some(metadata))
-            .map_err(|e| ModelError::Backend(e.to_string()))
+        serialize_canonical(views, metadata)
     }
 
     /// Loads a model file of either format (detected from its content) onto `device`.
@@ -275,4 +274,56 @@ impl UisRnn {
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| ModelError::Backend(e.to_string()))
+}
+
+/// Serialises tensors and metadata as safetensors bytes that depend on their content
+/// only: safetensors writes its header from hash maps, in an order that changes from
+/// run to run, so the header's JSON is rewritten with every object's keys sorted (the
+/// data section is untouched). Equal models then give equal files, which can be
+/// compared with `cmp` or cached by hash.
+pub(crate) fn serialize_canonical<'a>(
+    views: Vec<(String, TensorView<'a>)>,
+    metadata: HashMap<String, String>,
+) -> Result<Vec<u8>> {
+    let backend = |e: String| ModelError::Backend(format!("safetensors: {e}"));
+    let bytes =
+        safetensors::serialize(views, Some(metadata)).map_err(|e| backend(e.to_string()))?;
+    let prefix: [u8; 8] = bytes
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| backend("no header".into()))?;
+    let header_len = usize::try_from(u64::from_le_bytes(prefix))
+        .ok()
+        .filter(|&n| n <= bytes.len() - 8)
+        .ok_or_else(|| backend("header length out of range".into()))?;
+    let header: serde_json::Value =
+        serde_json::from_slice(&bytes[8..8 + header_len]).map_err(|e| backend(e.to_string()))?;
+    let mut sorted =
+        serde_json::to_vec(&sorted_keys(header)).map_err(|e| backend(e.to_string()))?;
+    // safetensors pads the header with spaces so that the data starts 8-aligned.
+    while sorted.len() % 8 != 0 {
+        sorted.push(b' ');
+    }
+    let mut out = Vec::with_capacity(8 + sorted.len() + bytes.len() - 8 - header_len);
+    out.extend_from_slice(&(sorted.len() as u64).to_le_bytes());
+    out.extend_from_slice(&sorted);
+    out.extend_from_slice(&bytes[8 + header_len..]);
+    Ok(out)
+}
+
+/// The JSON value with every object's keys in sorted order.
+fn sorted_keys(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let sorted: std::collections::BTreeMap<String, serde_json::Value> = map
+                .into_iter()
+                .map(|(key, value)| (key, sorted_keys(value)))
+                .collect();
+            serde_json::Value::Object(sorted.into_iter().collect())
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(sorted_keys).collect())
+        }
+        other => other,
+    }
 }

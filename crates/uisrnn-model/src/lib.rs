@@ -13,6 +13,7 @@ pub mod core_rnn;
 mod decode;
 pub mod error;
 pub mod estimate;
+mod fused;
 pub mod io;
 pub mod loss;
 pub mod model;
@@ -30,8 +31,8 @@ pub use backend::{Backend, cpu_device};
 pub use burn::tensor::Device;
 pub use checkpoint::CheckpointConfig;
 pub use config::{
-    CrpAlpha, InferenceConfig, ModelConfig, TrainingConfig, ValidInferenceConfig, ValidModelConfig,
-    ValidTrainingConfig,
+    Backprop, CrpAlpha, InferenceConfig, ModelConfig, TrainingConfig, ValidInferenceConfig,
+    ValidModelConfig, ValidTrainingConfig,
 };
 pub use error::{ModelError, Result};
 pub use io::{ModelFormat, detect_format};

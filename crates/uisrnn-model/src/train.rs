@@ -12,10 +12,12 @@ use uisrnn_data::{
     shuffle_and_concatenate,
 };
 
-use crate::config::{CrpAlpha, TrainingConfig, ValidTrainingConfig};
+use crate::backend::cpu_device;
+use crate::config::{Backprop, CrpAlpha, TrainingConfig, ValidTrainingConfig};
 use crate::core_rnn::CoreRnn;
 use crate::error::{ModelError, Result};
 use crate::estimate::estimate_crp_alpha;
+use crate::fused::{self, DropoutDraw, LossSettings};
 use crate::loss::{
     LossTerms, MaskedErrors, negative_log_likelihood, regularization, running_mean, sigma2_prior,
 };
@@ -210,6 +212,17 @@ impl UisRnn {
         let core_ids = CoreParamIds::of(&params.core);
         let sigma2_id = params.sigma2.id;
         let learn_sigma2 = self.config.sigma2.is_none();
+        let fused = match config.backprop {
+            Backprop::Auto => self.device == cpu_device(),
+            Backprop::Fused => true,
+            Backprop::Autodiff => false,
+        };
+        let settings = LossSettings {
+            mask: config.loss_mask,
+            sigma_alpha: config.sigma_alpha,
+            sigma_beta: config.sigma_beta,
+            regularization_weight: config.regularization_weight,
+        };
         let Start {
             mut optimizer,
             iteration: first,
@@ -221,11 +234,24 @@ impl UisRnn {
                 0 => config.learning_rate,
                 half_life => config.learning_rate * 0.5_f64.powi((iteration / half_life) as i32),
             };
-            // Dropout draws from the device's generator: seed it from `rng` every
-            // iteration, so a resumed run draws what an uninterrupted one would.
-            device.seed(rng.next_u64());
+            // Dropout draws from a generator seeded from `rng` every iteration (the
+            // device's on the autodiff path, a host one on the fused path), so a
+            // resumed run draws what an uninterrupted one would.
+            let dropout_seed = rng.next_u64();
             let batch = batcher.next_batch(rng);
-            let (loss, terms) = match iteration_loss(&params, &batch, config, &device) {
+            let computed = if fused {
+                let dropout = (self.config.rnn_depth >= 2).then_some(DropoutDraw {
+                    probability: self.config.rnn_dropout,
+                    seed: dropout_seed,
+                });
+                fused::batch_gradients(&params, &batch, &settings, dropout, &self.device)
+                    .map(|(terms, grads)| (terms, Gradients::Computed(grads)))
+            } else {
+                device.seed(dropout_seed);
+                iteration_loss(&params, &batch, config, &device)
+                    .map(|(loss, terms)| (terms, Gradients::Graph(Box::new(loss))))
+            };
+            let (terms, grads) = match computed {
                 Ok(value) => value,
                 Err(error) => return (params.valid(), Err(error)),
             };
@@ -240,7 +266,10 @@ impl UisRnn {
                     }),
                 );
             }
-            let mut grads = GradientsParams::from_grads(loss.backward(), &params);
+            let mut grads = match grads {
+                Gradients::Graph(loss) => GradientsParams::from_grads(loss.backward(), &params),
+                Gradients::Computed(grads) => grads,
+            };
             clip_global_norm(&mut grads, &core_ids, config.grad_max_norm);
             if !learn_sigma2 {
                 grads.remove::<1>(sigma2_id);
@@ -334,8 +363,15 @@ pub(crate) struct CheckpointHook<'a, R: ?Sized> {
     pub(crate) save: &'a mut dyn FnMut(Snapshot<'_, R>) -> Result<()>,
 }
 
+/// The gradients of one iteration: a loss whose graph burn differentiates, or
+/// gradients the fused path computed by hand.
+enum Gradients {
+    Graph(Box<Tensor<1>>),
+    Computed(GradientsParams),
+}
+
 /// The loss of one batch at the current parameters, and its three terms read back.
-fn iteration_loss(
+pub(crate) fn iteration_loss(
     params: &UisRnnParams,
     batch: &Batch,
     config: &TrainingConfig,

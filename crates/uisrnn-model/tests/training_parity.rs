@@ -1,7 +1,8 @@
 //! Training follows the reference step by step: from the same initial parameters and
 //! data (tests/fixtures/reference-extra/train_*.npz, made with uisrnn 0.1.2 in full
 //! batch), the loss terms of every iteration and the parameters after 1 and 5 Adam
-//! steps agree with the reference's.
+//! steps agree with the reference's, through both ways of computing gradients (the
+//! fused host path and burn's autodiff).
 
 mod common;
 
@@ -10,7 +11,9 @@ use common::{extra_fixture, json, read_npz_at};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use uisrnn_data::TrainingData;
-use uisrnn_model::{HostTensor, LossMask, ModelConfig, StateDict, TrainingConfig, UisRnn};
+use uisrnn_model::{
+    Backprop, HostTensor, LossMask, ModelConfig, StateDict, TrainingConfig, UisRnn,
+};
 
 /// Relative tolerance of the loss terms: CPU (burn-flex) and GPU (Wgpu).
 const LOSS_REL: (f64, f64) = (2e-5, 2e-5);
@@ -51,8 +54,9 @@ fn training_data() -> TrainingData {
     TrainingData::from_concatenated(file.sequences[0].clone(), labels).unwrap()
 }
 
-fn config(iterations: usize) -> TrainingConfig {
+fn config(iterations: usize, backprop: Backprop) -> TrainingConfig {
     TrainingConfig::default()
+        .with_backprop(backprop)
         .with_train_iteration(iterations)
         .with_learning_rate(0.01)
         .with_batch_size(None)
@@ -85,53 +89,73 @@ fn max_difference(model: &UisRnn, file: &str) -> f32 {
     worst
 }
 
+fn follows_the_reference(backend: common::TestBackend, backprop: Backprop) {
+    let trajectory = json(extra_fixture("train_trajectory.json"));
+    let loss_rel = backend.tolerance(LOSS_REL.0, LOSS_REL.1);
+    let param_abs = backend.tolerance(PARAM_ABS.0, PARAM_ABS.1);
+    let data = training_data();
+
+    let mut model = model_from("train_init.npz", &backend.device());
+    let report = model
+        .fit(
+            &data,
+            &config(5, backprop),
+            &mut ChaCha8Rng::seed_from_u64(0),
+        )
+        .unwrap();
+    for (k, terms) in report.losses.iter().enumerate() {
+        let want = &trajectory["iteration_losses"][k];
+        for (name, got, want) in [
+            ("nll", terms.nll, want[0].as_f64().unwrap()),
+            (
+                "sigma2 prior",
+                terms.sigma2_prior,
+                want[1].as_f64().unwrap(),
+            ),
+            (
+                "regularization",
+                terms.regularization,
+                want[2].as_f64().unwrap(),
+            ),
+        ] {
+            assert!(
+                (got - want).abs() <= loss_rel * want.abs(),
+                "{backprop:?}: iteration {k} {name}: {got} vs {want}"
+            );
+        }
+    }
+    let bias = model.transition_bias().unwrap();
+    assert_eq!(
+        bias.denominator,
+        trajectory["transition_bias_denominator"].as_f64().unwrap()
+    );
+    assert!((bias.bias - trajectory["transition_bias"].as_f64().unwrap()).abs() < 1e-15);
+    // Five Adam steps of size ~0.01 each: parameters agree to 1e-5 (0.1% of a step).
+    let five = max_difference(&model, "train_step5.npz");
+    assert!(
+        five < param_abs,
+        "{backprop:?}: after 5 steps: max |difference| {five}"
+    );
+
+    let mut one = model_from("train_init.npz", &backend.device());
+    one.fit(
+        &data,
+        &config(1, backprop),
+        &mut ChaCha8Rng::seed_from_u64(0),
+    )
+    .unwrap();
+    let first = max_difference(&one, "train_step1.npz");
+    assert!(
+        first < param_abs,
+        "{backprop:?}: after 1 step: max |difference| {first}"
+    );
+}
+
 backend_tests! {
     fn loss_terms_and_parameters_follow_the_reference(backend) {
-        let trajectory = json(extra_fixture("train_trajectory.json"));
-        let loss_rel = backend.tolerance(LOSS_REL.0, LOSS_REL.1);
-        let param_abs = backend.tolerance(PARAM_ABS.0, PARAM_ABS.1);
-        let data = training_data();
-
-        let mut model = model_from("train_init.npz", &backend.device());
-        let report = model
-            .fit(&data, &config(5), &mut ChaCha8Rng::seed_from_u64(0))
-            .unwrap();
-        for (k, terms) in report.losses.iter().enumerate() {
-            let want = &trajectory["iteration_losses"][k];
-            for (name, got, want) in [
-                ("nll", terms.nll, want[0].as_f64().unwrap()),
-                (
-                    "sigma2 prior",
-                    terms.sigma2_prior,
-                    want[1].as_f64().unwrap(),
-                ),
-                (
-                    "regularization",
-                    terms.regularization,
-                    want[2].as_f64().unwrap(),
-                ),
-            ] {
-                assert!(
-                    (got - want).abs() <= loss_rel * want.abs(),
-                    "iteration {k} {name}: {got} vs {want}"
-                );
-            }
+        for backprop in [Backprop::Fused, Backprop::Autodiff] {
+            follows_the_reference(backend, backprop);
         }
-        let bias = model.transition_bias().unwrap();
-        assert_eq!(
-            bias.denominator,
-            trajectory["transition_bias_denominator"].as_f64().unwrap()
-        );
-        assert!((bias.bias - trajectory["transition_bias"].as_f64().unwrap()).abs() < 1e-15);
-        // Five Adam steps of size ~0.01 each: parameters agree to 1e-5 (0.1% of a step).
-        let five = max_difference(&model, "train_step5.npz");
-        assert!(five < param_abs, "after 5 steps: max |difference| {five}");
-
-        let mut one = model_from("train_init.npz", &backend.device());
-        one.fit(&data, &config(1), &mut ChaCha8Rng::seed_from_u64(0))
-            .unwrap();
-        let first = max_difference(&one, "train_step1.npz");
-        assert!(first < param_abs, "after 1 step: max |difference| {first}");
     }
 
     fn the_default_mask_differs_only_where_the_data_has_exact_zeros(backend) {
@@ -142,7 +166,7 @@ backend_tests! {
         let report = model
             .fit(
                 &data,
-                &config(1).with_loss_mask(LossMask::Observations),
+                &config(1, Backprop::Auto).with_loss_mask(LossMask::Observations),
                 &mut ChaCha8Rng::seed_from_u64(0),
             )
             .unwrap();

@@ -1,0 +1,249 @@
+//! The GRU sequence layer of the fused training path: PyTorch's equations (SPEC 1),
+//! forward over a packed batch and a hand-written backward through time.
+//!
+//! Forward, per layer: the input projections of all steps are ONE matrix product
+//! (`[rows, in] x [in, 3H]`); each step then computes only its live rows' hidden
+//! product (`[live, H] x [H, 3H]`) and the gate arithmetic in one pass. Backward
+//! walks the steps in reverse with one `[live, 3H] x [3H, H]` product per step; the
+//! weight gradients of the whole sequence are then three large products.
+
+use super::matmul::{View, add_bias, add_column_sums, matmul};
+
+/// A linear layer on the host, burn's layout: `weight` is `[input, output]`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct HostLinear {
+    /// `[input, output]`, row-major.
+    pub(crate) weight: Vec<f32>,
+    /// `[output]`.
+    pub(crate) bias: Vec<f32>,
+    /// The input size.
+    pub(crate) input: usize,
+    /// The output size.
+    pub(crate) output: usize,
+}
+
+impl HostLinear {
+    /// A layer of zeros (a gradient accumulator).
+    pub(crate) fn zeros(input: usize, output: usize) -> Self {
+        Self {
+            weight: vec![0.0; input * output],
+            bias: vec![0.0; output],
+            input,
+            output,
+        }
+    }
+
+    /// `x W + b` for `x` of `[rows, input]`.
+    pub(crate) fn forward(&self, x: &[f32]) -> Vec<f32> {
+        let rows = x.len() / self.input;
+        let mut out = vec![0.0; rows * self.output];
+        matmul(
+            &mut out,
+            View::new(x, rows, self.input),
+            self.weight_view(),
+            false,
+        );
+        add_bias(&mut out, &self.bias);
+        out
+    }
+
+    /// Accumulates this layer's gradients for inputs `x` (`[rows, input]`) and output
+    /// gradients `grad` (`[rows, output]`) into `into`, and returns the gradient of
+    /// the inputs when `want_input` (`grad W^T`).
+    pub(crate) fn backward(
+        &self,
+        x: &[f32],
+        grad: &[f32],
+        into: &mut HostLinear,
+        want_input: bool,
+    ) -> Option<Vec<f32>> {
+        let rows = grad.len() / self.output;
+        let grad_view = View::new(grad, rows, self.output);
+        matmul(
+            &mut into.weight,
+            View::new(x, rows, self.input).t(),
+            grad_view,
+            true,
+        );
+        add_column_sums(&mut into.bias, grad);
+        want_input.then(|| {
+            let mut grad_input = vec![0.0; rows * self.input];
+            matmul(&mut grad_input, grad_view, self.weight_view().t(), false);
+            grad_input
+        })
+    }
+
+    fn weight_view(&self) -> View<'_> {
+        View::new(&self.weight, self.input, self.output)
+    }
+}
+
+/// One GRU layer on the host: input and hidden projections, gates r, z, n.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct HostGru {
+    /// `[in, 3H]`.
+    pub(crate) ih: HostLinear,
+    /// `[H, 3H]`.
+    pub(crate) hh: HostLinear,
+}
+
+/// What a layer's backward pass needs from its forward pass, all packed `[rows, ..]`.
+#[derive(Debug, Clone)]
+pub(crate) struct GruTape {
+    /// The layer's input, `[rows, in]`.
+    pub(crate) inputs: Vec<f32>,
+    /// The hidden state each row started from, `[rows, H]`.
+    previous: Vec<f32>,
+    /// Gates r, z and the candidate n, each `[rows, H]`.
+    reset: Vec<f32>,
+    update: Vec<f32>,
+    candidate: Vec<f32>,
+    /// `W_hn h + b_hn`, `[rows, H]`.
+    hidden_candidate: Vec<f32>,
+    /// The new hidden states, `[rows, H]`: the layer's output.
+    pub(crate) outputs: Vec<f32>,
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+impl HostGru {
+    /// The hidden size H.
+    pub(crate) fn hidden_size(&self) -> usize {
+        self.hh.input
+    }
+
+    /// Runs the layer over a packed sequence from the initial state `init` (`[H]`,
+    /// the same for every column).
+    pub(crate) fn forward(&self, steps: &super::Steps, inputs: Vec<f32>, init: &[f32]) -> GruTape {
+        let h = self.hidden_size();
+        let rows = steps.rows;
+        let projected = self.ih.forward(&inputs);
+        let mut tape = GruTape {
+            inputs,
+            previous: vec![0.0; rows * h],
+            reset: vec![0.0; rows * h],
+            update: vec![0.0; rows * h],
+            candidate: vec![0.0; rows * h],
+            hidden_candidate: vec![0.0; rows * h],
+            outputs: vec![0.0; rows * h],
+        };
+        let mut hidden_projection = vec![0.0; steps.live.first().copied().unwrap_or(0) * 3 * h];
+        for t in 0..steps.len() {
+            let range = steps.range(t);
+            let live = range.len();
+            let (start, end) = (range.start * h, range.end * h);
+            if t == 0 {
+                for row in tape.previous[start..end].chunks_exact_mut(h) {
+                    row.copy_from_slice(init);
+                }
+            } else {
+                // The live columns of step t are the first ones of step t - 1.
+                let before = steps.offsets[t - 1] * h;
+                let source = &tape.outputs[before..before + live * h];
+                tape.previous[start..end].copy_from_slice(source);
+            }
+            let gh = &mut hidden_projection[..live * 3 * h];
+            matmul(
+                gh,
+                View::new(&tape.previous[start..end], live, h),
+                self.hh.weight_view(),
+                false,
+            );
+            add_bias(gh, &self.hh.bias);
+            for i in 0..live {
+                let gi = &projected[(range.start + i) * 3 * h..(range.start + i + 1) * 3 * h];
+                let gh = &gh[i * 3 * h..(i + 1) * 3 * h];
+                let at = start + i * h;
+                for u in 0..h {
+                    let r = sigmoid(gh[u] + gi[u]);
+                    let z = sigmoid(gh[h + u] + gi[h + u]);
+                    let ghn = gh[2 * h + u];
+                    let n = (gi[2 * h + u] + ghn * r).tanh();
+                    let previous = tape.previous[at + u];
+                    tape.reset[at + u] = r;
+                    tape.update[at + u] = z;
+                    tape.candidate[at + u] = n;
+                    tape.hidden_candidate[at + u] = ghn;
+                    tape.outputs[at + u] = (previous - n) * z + n;
+                }
+            }
+        }
+        tape
+    }
+
+    /// Backward through time: from the gradient of the layer's outputs (`[rows, H]`),
+    /// accumulates the weight gradients into `grads` and returns the gradient of the
+    /// inputs (when `want_input`) and of the initial state (`[H]`, summed over
+    /// columns).
+    pub(crate) fn backward(
+        &self,
+        steps: &super::Steps,
+        tape: &GruTape,
+        grad_outputs: &[f32],
+        grads: &mut HostGru,
+        want_input: bool,
+    ) -> (Option<Vec<f32>>, Vec<f32>) {
+        let h = self.hidden_size();
+        let rows = steps.rows;
+        let mut grad_projected = vec![0.0; rows * 3 * h];
+        let mut grad_hidden_projection = vec![0.0; rows * 3 * h];
+        let first = steps.live.first().copied().unwrap_or(0);
+        // The gradient flowing into each live column's state from the step after;
+        // rows beyond a step's live columns are never written, so they stay zero.
+        let mut carry = vec![0.0; first * h];
+        for t in (0..steps.len()).rev() {
+            let range = steps.range(t);
+            let live = range.len();
+            for i in 0..live {
+                let at = (range.start + i) * h;
+                let gi = &mut grad_projected[(range.start + i) * 3 * h..][..3 * h];
+                let gh = &mut grad_hidden_projection[(range.start + i) * 3 * h..][..3 * h];
+                for u in 0..h {
+                    let dh = grad_outputs[at + u] + carry[i * h + u];
+                    let (r, z, n) = (
+                        tape.reset[at + u],
+                        tape.update[at + u],
+                        tape.candidate[at + u],
+                    );
+                    let previous = tape.previous[at + u];
+                    let dz = dh * (previous - n);
+                    let dn = dh * (1.0 - z);
+                    let dn_pre = dn * (1.0 - n * n);
+                    let dr_pre = dn_pre * tape.hidden_candidate[at + u] * r * (1.0 - r);
+                    let dz_pre = dz * z * (1.0 - z);
+                    gi[u] = dr_pre;
+                    gi[h + u] = dz_pre;
+                    gi[2 * h + u] = dn_pre;
+                    gh[u] = dr_pre;
+                    gh[h + u] = dz_pre;
+                    gh[2 * h + u] = dn_pre * r;
+                    carry[i * h + u] = dh * z;
+                }
+            }
+            matmul(
+                &mut carry[..live * h],
+                View::new(
+                    &grad_hidden_projection[range.start * 3 * h..range.end * 3 * h],
+                    live,
+                    3 * h,
+                ),
+                self.hh.weight_view().t(),
+                true,
+            );
+        }
+        let mut grad_init = vec![0.0; h];
+        add_column_sums(&mut grad_init, &carry);
+        let grad_inputs =
+            self.ih
+                .backward(&tape.inputs, &grad_projected, &mut grads.ih, want_input);
+        self.hh.backward(
+            &tape.previous,
+            &grad_hidden_projection,
+            &mut grads.hh,
+            false,
+        );
+        (grad_inputs, grad_init)
+    }
+}

@@ -1,0 +1,146 @@
+//! Matrix products on host slices, through the `gemm` crate (the kernels burn-flex
+//! itself uses), with checked shapes and strided views for transposes.
+
+use gemm::Parallelism;
+
+/// A read-only matrix view of a row-major slice: element `(i, j)` is
+/// `data[i * row_stride + j * col_stride]`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct View<'a> {
+    data: &'a [f32],
+    rows: usize,
+    cols: usize,
+    row_stride: usize,
+    col_stride: usize,
+}
+
+impl<'a> View<'a> {
+    /// The row-major `[rows, cols]` matrix held by `data`.
+    pub(crate) fn new(data: &'a [f32], rows: usize, cols: usize) -> Self {
+        assert_eq!(data.len(), rows * cols, "matrix view of the wrong size");
+        Self {
+            data,
+            rows,
+            cols,
+            row_stride: cols,
+            col_stride: 1,
+        }
+    }
+
+    /// The transpose (no copy).
+    pub(crate) fn t(self) -> Self {
+        Self {
+            data: self.data,
+            rows: self.cols,
+            cols: self.rows,
+            row_stride: self.col_stride,
+            col_stride: self.row_stride,
+        }
+    }
+}
+
+/// `out = a b` (or `out += a b` with `accumulate`), `out` row-major `[a.rows, b.cols]`.
+/// Both cores take part when the product is large enough to pay (gemm decides).
+pub(crate) fn matmul(out: &mut [f32], a: View<'_>, b: View<'_>, accumulate: bool) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    assert_eq!(k, b.rows, "inner dimensions differ");
+    assert_eq!(out.len(), m * n, "output of the wrong size");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            out.fill(0.0);
+        }
+        return;
+    }
+    // SAFETY: the shapes were checked against the slices' lengths above (`View::new`
+    // checks its slice, `t` keeps every index inside it), so every element
+    // gemm reads or writes is inside its slice; `out` is borrowed mutably, so it does
+    // not alias `a` or `b`.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            out.as_mut_ptr(),
+            1,
+            n as isize,
+            accumulate,
+            a.data.as_ptr(),
+            a.col_stride as isize,
+            a.row_stride as isize,
+            b.data.as_ptr(),
+            b.col_stride as isize,
+            b.row_stride as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            Parallelism::Rayon(0),
+        );
+    }
+}
+
+/// Adds `bias` (`[cols]`) to every row of the row-major `matrix`.
+pub(crate) fn add_bias(matrix: &mut [f32], bias: &[f32]) {
+    for row in matrix.chunks_exact_mut(bias.len()) {
+        for (x, b) in row.iter_mut().zip(bias) {
+            *x += b;
+        }
+    }
+}
+
+/// Adds the column sums of the row-major `matrix` (`[rows, out.len()]`) to `out`.
+pub(crate) fn add_column_sums(out: &mut [f32], matrix: &[f32]) {
+    for row in matrix.chunks_exact(out.len()) {
+        for (o, x) in out.iter_mut().zip(row) {
+            *o += x;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
+        let mut out = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                out[i * n + j] = (0..k).map(|l| a[i * k + l] * b[l * n + j]).sum();
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn products_and_transposes_match_the_definition() {
+        let (m, k, n) = (5, 7, 3);
+        let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
+        let want = naive(&a, &b, m, k, n);
+        let mut out = vec![0.0; m * n];
+        matmul(&mut out, View::new(&a, m, k), View::new(&b, k, n), false);
+        for (x, y) in out.iter().zip(&want) {
+            assert!((x - y).abs() < 1e-5);
+        }
+        // (b^T a^T)^T = a b: compute b^T a^T into [n, m] and compare transposed.
+        let mut bt_at = vec![0.0; n * m];
+        matmul(
+            &mut bt_at,
+            View::new(&b, k, n).t(),
+            View::new(&a, m, k).t(),
+            false,
+        );
+        for i in 0..m {
+            for j in 0..n {
+                assert!((bt_at[j * m + i] - want[i * n + j]).abs() < 1e-5);
+            }
+        }
+        // Accumulating adds.
+        matmul(&mut out, View::new(&a, m, k), View::new(&b, k, n), true);
+        assert!((out[0] - 2.0 * want[0]).abs() < 1e-5);
+    }
+}

@@ -1,0 +1,162 @@
+//! Gradient check: the fused path's loss terms and every parameter's gradient
+//! against burn's autodiff over the step-by-step GRU, on random weights and ragged
+//! batches, depth 1 and 2, both loss masks.
+
+use burn::module::{Module, ModuleVisitor, Param, ParamId};
+use burn::optim::GradientsParams;
+use burn::tensor::Tensor;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use uisrnn_data::Batch;
+
+use super::{LossSettings, batch_gradients};
+use crate::loss::LossMask;
+use crate::train::iteration_loss;
+use crate::{ModelConfig, TrainingConfig, UisRnn, UisRnnParams, cpu_device};
+
+/// Largest allowed `max |fused - autodiff|` of a tensor, relative to
+/// `max |autodiff|` of that tensor.
+const GRADIENT_REL: f32 = 1e-5;
+
+/// A padded time-major batch with random observations and these lengths (in any
+/// order); `zeros` sets some observation values to exactly 0.
+fn ragged_batch(lengths: &[usize], dim: usize, zeros: bool, rng: &mut ChaCha8Rng) -> Batch {
+    let steps = lengths.iter().copied().max().unwrap() + 1;
+    let columns = lengths.len();
+    let mut input = vec![0.0_f32; steps * columns * dim];
+    for (b, &length) in lengths.iter().enumerate() {
+        for t in 1..=length {
+            for d in 0..dim {
+                let value = if zeros && rng.random_bool(0.1) {
+                    0.0
+                } else {
+                    rng.random_range(-1.0..1.0)
+                };
+                input[(t * columns + b) * dim + d] = value;
+            }
+        }
+    }
+    Batch {
+        input,
+        lengths: lengths.to_vec(),
+        steps,
+        batch: columns,
+        dim,
+    }
+}
+
+/// A model with random weights, a random initial state and random sigma2.
+fn random_model(dim: usize, hidden: usize, depth: usize, seed: u64) -> UisRnn {
+    let config = ModelConfig::default()
+        .with_observation_dim(dim)
+        .with_rnn_hidden_size(hidden)
+        .with_rnn_depth(depth)
+        .with_rnn_dropout(0.0);
+    let mut model = UisRnn::new(config, &cpu_device(), seed).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed + 100);
+    let device = cpu_device();
+    let init: Vec<f32> = (0..depth * hidden)
+        .map(|_| rng.random_range(-0.5..0.5))
+        .collect();
+    let sigma2: Vec<f32> = (0..dim).map(|_| rng.random_range(0.05..0.5)).collect();
+    model.params.init_hidden = Param::from_tensor(
+        Tensor::<1>::from_floats(init.as_slice(), &device).reshape([depth, 1, hidden]),
+    );
+    model.params.sigma2 = Param::from_tensor(Tensor::from_floats(sigma2.as_slice(), &device));
+    model
+}
+
+struct Ids(Vec<(ParamId, usize, String)>);
+
+impl ModuleVisitor for Ids {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.0
+            .push((param.id, D, format!("{:?}", param.val().dims())));
+    }
+}
+
+fn values<const D: usize>(grads: &GradientsParams, id: ParamId) -> Vec<f32> {
+    grads
+        .get::<D>(id)
+        .expect("a gradient for every parameter")
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .unwrap()
+}
+
+fn check(depth: usize, mask: LossMask, lengths: &[usize], seed: u64) {
+    let (dim, hidden) = (6, 8);
+    let model = random_model(dim, hidden, depth, seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let batch = ragged_batch(lengths, dim, mask == LossMask::NonZeroValues, &mut rng);
+    let config = TrainingConfig::default()
+        .with_loss_mask(mask)
+        .with_regularization_weight(0.01);
+    let settings = LossSettings {
+        mask,
+        sigma_alpha: config.sigma_alpha,
+        sigma_beta: config.sigma_beta,
+        regularization_weight: config.regularization_weight,
+    };
+
+    let device = cpu_device().autodiff();
+    let params: UisRnnParams = model.params.clone().fork(&device).train();
+    let (loss, want_terms) = iteration_loss(&params, &batch, &config, &device).unwrap();
+    let want = GradientsParams::from_grads(loss.backward(), &params);
+    let (got_terms, got) =
+        batch_gradients(&params, &batch, &settings, None, &cpu_device()).unwrap();
+
+    for (name, a, b) in [
+        ("nll", got_terms.nll, want_terms.nll),
+        ("prior", got_terms.sigma2_prior, want_terms.sigma2_prior),
+        (
+            "regularization",
+            got_terms.regularization,
+            want_terms.regularization,
+        ),
+    ] {
+        assert!(
+            (a - b).abs() <= 1e-5 * b.abs(),
+            "{name}: fused {a} vs autodiff {b}"
+        );
+    }
+
+    let mut ids = Ids(Vec::new());
+    params.visit(&mut ids);
+    assert_eq!(ids.0.len(), depth * 4 + 4 + 2);
+    for (id, rank, shape) in ids.0 {
+        let (a, b) = match rank {
+            1 => (values::<1>(&got, id), values::<1>(&want, id)),
+            2 => (values::<2>(&got, id), values::<2>(&want, id)),
+            3 => (values::<3>(&got, id), values::<3>(&want, id)),
+            _ => unreachable!(),
+        };
+        let scale = b.iter().fold(0.0_f32, |m, x| m.max(x.abs()));
+        let worst = a
+            .iter()
+            .zip(&b)
+            .fold(0.0_f32, |m, (x, y)| m.max((x - y).abs()));
+        assert!(scale > 0.0, "tensor {shape}: zero gradient");
+        assert!(
+            worst <= GRADIENT_REL * scale,
+            "depth {depth}, {mask:?}, tensor {shape}: max |difference| {worst} vs max |gradient| {scale}"
+        );
+    }
+}
+
+#[test]
+fn gradients_match_autodiff_depth_1() {
+    check(1, LossMask::Observations, &[7, 3, 5, 1, 7, 2], 1);
+}
+
+#[test]
+fn gradients_match_autodiff_depth_2() {
+    check(2, LossMask::Observations, &[4, 9, 1, 6], 2);
+}
+
+#[test]
+fn gradients_match_autodiff_with_the_reference_mask() {
+    check(1, LossMask::NonZeroValues, &[5, 5, 2, 8], 3);
+    check(2, LossMask::NonZeroValues, &[3, 6, 6, 1, 2], 4);
+}
