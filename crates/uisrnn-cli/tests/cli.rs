@@ -103,6 +103,46 @@ fn trained_model_saves_and_loads_bit_identical_and_training_repeats() {
 }
 
 #[test]
+fn the_same_run_twice_writes_byte_identical_model_and_checkpoint_files() {
+    let dir = scratch("reproducible");
+    let data = repo("data/toy_training_data.npz");
+    let run = |name: &str| -> (Vec<u8>, Vec<u8>) {
+        let model = dir.join(format!("{name}.safetensors"));
+        let checkpoint = dir.join(format!("{name}.ckpt"));
+        stdout(&uisrnn(&[
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--hidden-size",
+            "16",
+            "--train-iteration",
+            "12",
+            "--num-permutations",
+            "2",
+            "--seed",
+            "3",
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+            "--checkpoint-every",
+            "10",
+            "--quiet",
+            "--device",
+            "cpu",
+        ]));
+        (
+            std::fs::read(&model).unwrap(),
+            std::fs::read(&checkpoint).unwrap(),
+        )
+    };
+    let (model_a, checkpoint_a) = run("a");
+    let (model_b, checkpoint_b) = run("b");
+    assert!(model_a == model_b, "model files differ");
+    assert!(checkpoint_a == checkpoint_b, "checkpoint files differ");
+}
+
+#[test]
 fn predict_on_the_reference_model_gives_the_reference_labels() {
     let dir = scratch("predict");
     let output = dir.join("labels.json");
@@ -516,6 +556,10 @@ fn a_run_killed_mid_training_and_resumed_ends_like_an_uninterrupted_one() {
     assert_eq!(a.sigma2().unwrap(), b.sigma2().unwrap());
     assert_eq!(a.init_hidden().unwrap(), b.init_hidden().unwrap());
     assert_eq!(a.transition_bias(), b.transition_bias());
+    assert!(
+        std::fs::read(&full).unwrap() == std::fs::read(&resumed).unwrap(),
+        "the resumed run's model file is byte-identical to the uninterrupted run's"
+    );
 
     fails_with(
         &uisrnn(&train_args(data, resumed_s, &["--resume", full_s])),

@@ -7,7 +7,8 @@
 //! walks the steps in reverse with one `[live, 3H] x [3H, H]` product per step; the
 //! weight gradients of the whole sequence are then three large products.
 
-use super::matmul::{View, add_bias, add_column_sums, matmul};
+use super::activation::{sigmoid, tanh};
+use super::matmul::{View, add_bias, add_column_sums, matmul, matmul_wide};
 
 /// A linear layer on the host, burn's layout: `weight` is `[input, output]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,8 +105,43 @@ pub(crate) struct GruTape {
     pub(crate) outputs: Vec<f32>,
 }
 
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
+/// The transpose of the row-major `[rows, cols]` matrix, row-major `[cols, rows]`.
+fn transpose(matrix: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = vec![0.0; matrix.len()];
+    for (r, row) in matrix.chunks_exact(cols).enumerate() {
+        for (c, &x) in row.iter().enumerate() {
+            out[c * rows + r] = x;
+        }
+    }
+    out
+}
+
+/// The gates of one row of one step: from the input and hidden projections (`3H`
+/// each, gates r, z, n) and the previous state at `cells` of the tape, writes r, z,
+/// n, `W_hn h + b_hn` and the new state there. Plain slices of equal length, so the
+/// loop vectorises.
+fn gate_row(gi: &[f32], gh: &[f32], tape: &mut GruTape, cells: std::ops::Range<usize>) {
+    let h = cells.len();
+    let (gi_r, rest) = gi.split_at(h);
+    let (gi_z, gi_n) = rest.split_at(h);
+    let (gh_r, rest) = gh.split_at(h);
+    let (gh_z, gh_n) = rest.split_at(h);
+    let previous = &tape.previous[cells.clone()];
+    let reset = &mut tape.reset[cells.clone()];
+    let update = &mut tape.update[cells.clone()];
+    let candidate = &mut tape.candidate[cells.clone()];
+    let hidden_candidate = &mut tape.hidden_candidate[cells.clone()];
+    let outputs = &mut tape.outputs[cells];
+    for u in 0..h {
+        let r = sigmoid(gh_r[u] + gi_r[u]);
+        let z = sigmoid(gh_z[u] + gi_z[u]);
+        let n = tanh(gi_n[u] + gh_n[u] * r);
+        reset[u] = r;
+        update[u] = z;
+        candidate[u] = n;
+        hidden_candidate[u] = gh_n[u];
+        outputs[u] = (previous[u] - n) * z + n;
+    }
 }
 
 impl HostGru {
@@ -145,7 +181,7 @@ impl HostGru {
                 tape.previous[start..end].copy_from_slice(source);
             }
             let gh = &mut hidden_projection[..live * 3 * h];
-            matmul(
+            matmul_wide(
                 gh,
                 View::new(&tape.previous[start..end], live, h),
                 self.hh.weight_view(),
@@ -153,21 +189,14 @@ impl HostGru {
             );
             add_bias(gh, &self.hh.bias);
             for i in 0..live {
-                let gi = &projected[(range.start + i) * 3 * h..(range.start + i + 1) * 3 * h];
-                let gh = &gh[i * 3 * h..(i + 1) * 3 * h];
+                let row = range.start + i;
                 let at = start + i * h;
-                for u in 0..h {
-                    let r = sigmoid(gh[u] + gi[u]);
-                    let z = sigmoid(gh[h + u] + gi[h + u]);
-                    let ghn = gh[2 * h + u];
-                    let n = (gi[2 * h + u] + ghn * r).tanh();
-                    let previous = tape.previous[at + u];
-                    tape.reset[at + u] = r;
-                    tape.update[at + u] = z;
-                    tape.candidate[at + u] = n;
-                    tape.hidden_candidate[at + u] = ghn;
-                    tape.outputs[at + u] = (previous - n) * z + n;
-                }
+                gate_row(
+                    &projected[row * 3 * h..(row + 1) * 3 * h],
+                    &gh[i * 3 * h..(i + 1) * 3 * h],
+                    &mut tape,
+                    at..at + h,
+                );
             }
         }
         tape
@@ -193,6 +222,10 @@ impl HostGru {
         // The gradient flowing into each live column's state from the step after;
         // rows beyond a step's live columns are never written, so they stay zero.
         let mut carry = vec![0.0; first * h];
+        // `W_hh^T` laid out row-major once: gemm then reads it without repacking it
+        // at every step (it repacks a strided operand on each call).
+        let hh_transposed = transpose(&self.hh.weight, h, 3 * h);
+        let hh_transposed = View::new(&hh_transposed, 3 * h, h);
         for t in (0..steps.len()).rev() {
             let range = steps.range(t);
             let live = range.len();
@@ -222,14 +255,14 @@ impl HostGru {
                     carry[i * h + u] = dh * z;
                 }
             }
-            matmul(
+            matmul_wide(
                 &mut carry[..live * h],
                 View::new(
                     &grad_hidden_projection[range.start * 3 * h..range.end * 3 * h],
                     live,
                     3 * h,
                 ),
-                self.hh.weight_view().t(),
+                hh_transposed,
                 true,
             );
         }

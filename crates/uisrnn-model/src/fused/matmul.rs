@@ -40,32 +40,108 @@ impl<'a> View<'a> {
 }
 
 /// `out = a b` (or `out += a b` with `accumulate`), `out` row-major `[a.rows, b.cols]`.
-/// Both cores take part when the product is large enough to pay (gemm decides).
+/// Every core takes part when the product is large enough to pay (gemm decides).
 pub(crate) fn matmul(out: &mut [f32], a: View<'_>, b: View<'_>, accumulate: bool) {
+    check(out, a, b);
+    // SAFETY: `check` matched the shapes to the slices (`View::new` checks its slice,
+    // `t` keeps every index inside it); `out` is borrowed mutably, so it does not
+    // alias `a` or `b`.
+    unsafe {
+        product(
+            out.as_mut_ptr(),
+            b.cols,
+            a,
+            b,
+            accumulate,
+            Parallelism::Rayon(0),
+        )
+    };
+}
+
+/// [`matmul`] for a product with few rows and many columns (one time step of a
+/// recurrent layer): the columns are split into one block per core, each computed on
+/// its own thread. Cheaper than gemm's own threading for products this small.
+pub(crate) fn matmul_wide(out: &mut [f32], a: View<'_>, b: View<'_>, accumulate: bool) {
+    check(out, a, b);
+    let n = b.cols;
+    let threads = rayon::current_num_threads().min(n / 64).max(1);
+    if threads == 1 {
+        // SAFETY: as in `matmul`.
+        unsafe { product(out.as_mut_ptr(), n, a, b, accumulate, Parallelism::None) };
+        return;
+    }
+    let block = n.div_ceil(threads);
+    let out_address = out.as_mut_ptr() as usize;
+    rayon::scope(|scope| {
+        for start in (0..n).step_by(block) {
+            let cols = block.min(n - start);
+            scope.spawn(move |_| {
+                let b = View {
+                    data: &b.data[start * b.col_stride..],
+                    cols,
+                    ..b
+                };
+                // SAFETY: each block writes the columns `start..start + cols` of
+                // `out` (row stride `n`) and no other block writes them; `out` is
+                // borrowed mutably for the whole scope. The sub-view of `b` keeps
+                // every index inside its slice (the columns exist).
+                unsafe {
+                    product(
+                        (out_address as *mut f32).add(start),
+                        n,
+                        a,
+                        b,
+                        accumulate,
+                        Parallelism::None,
+                    )
+                };
+            });
+        }
+    });
+}
+
+fn check(out: &[f32], a: View<'_>, b: View<'_>) {
+    assert_eq!(a.cols, b.rows, "inner dimensions differ");
+    assert_eq!(out.len(), a.rows * b.cols, "output of the wrong size");
+}
+
+/// `out = a b` or `out += a b` into `[a.rows, b.cols]` at `out` with row stride
+/// `out_row_stride`.
+///
+/// # Safety
+/// `out` must be valid for writes of every element `i * out_row_stride + j` and
+/// alias neither operand; the views must be in bounds of their slices.
+unsafe fn product(
+    out: *mut f32,
+    out_row_stride: usize,
+    a: View<'_>,
+    b: View<'_>,
+    accumulate: bool,
+    parallelism: Parallelism,
+) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
-    assert_eq!(k, b.rows, "inner dimensions differ");
-    assert_eq!(out.len(), m * n, "output of the wrong size");
-    if m == 0 || n == 0 {
+    if m == 0 || n == 0 || (k == 0 && accumulate) {
         return;
     }
     if k == 0 {
-        if !accumulate {
-            out.fill(0.0);
+        for i in 0..m {
+            for j in 0..n {
+                // SAFETY: in bounds by the caller's contract.
+                unsafe { *out.add(i * out_row_stride + j) = 0.0 };
+            }
         }
         return;
     }
-    // SAFETY: the shapes were checked against the slices' lengths above (`View::new`
-    // checks its slice, `t` keeps every index inside it), so every element
-    // gemm reads or writes is inside its slice; `out` is borrowed mutably, so it does
-    // not alias `a` or `b`.
+    // SAFETY: every element gemm reads or writes is in bounds by the caller's
+    // contract.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            out.as_mut_ptr(),
+            out,
             1,
-            n as isize,
+            out_row_stride as isize,
             accumulate,
             a.data.as_ptr(),
             a.col_stride as isize,
@@ -78,7 +154,7 @@ pub(crate) fn matmul(out: &mut [f32], a: View<'_>, b: View<'_>, accumulate: bool
             false,
             false,
             false,
-            Parallelism::Rayon(0),
+            parallelism,
         );
     }
 }
@@ -142,5 +218,23 @@ mod tests {
         // Accumulating adds.
         matmul(&mut out, View::new(&a, m, k), View::new(&b, k, n), true);
         assert!((out[0] - 2.0 * want[0]).abs() < 1e-5);
+        // Column blocks on several threads give the same product.
+        let (m, k, n) = (3, 40, 300);
+        let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
+        let want = naive(&a, &b, m, k, n);
+        let mut wide = vec![1.0; m * n];
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+        pool.install(|| matmul_wide(&mut wide, View::new(&a, m, k), View::new(&b, k, n), false));
+        for (x, y) in wide.iter().zip(&want) {
+            assert!((x - y).abs() < 1e-4);
+        }
+        let bt: Vec<f32> = (0..n * k).map(|i| b[(i % k) * n + i / k]).collect();
+        pool.install(|| {
+            matmul_wide(&mut wide, View::new(&a, m, k), View::new(&bt, n, k).t(), true)
+        });
+        for (x, y) in wide.iter().zip(&want) {
+            assert!((x - 2.0 * y).abs() < 2e-4);
+        }
     }
 }

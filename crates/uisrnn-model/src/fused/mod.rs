@@ -18,6 +18,7 @@
 //! sigma2 floor stay burn's and the training loop's: this module only replaces
 //! `loss.backward()`.
 
+mod activation;
 mod gru;
 mod matmul;
 mod packed;
@@ -120,27 +121,6 @@ impl HostParams {
             sigma2: vec![0.0; self.sigma2.len()],
         }
     }
-
-    /// The core RNN's tensors (what the regularization and clipping see), in a fixed
-    /// order.
-    fn core_tensors_mut(&mut self) -> Vec<&mut Vec<f32>> {
-        let mut tensors = Vec::new();
-        for layer in &mut self.layers {
-            tensors.extend([
-                &mut layer.ih.weight,
-                &mut layer.ih.bias,
-                &mut layer.hh.weight,
-                &mut layer.hh.bias,
-            ]);
-        }
-        tensors.extend([
-            &mut self.mean1.weight,
-            &mut self.mean1.bias,
-            &mut self.mean2.weight,
-            &mut self.mean2.bias,
-        ]);
-        tensors
-    }
 }
 
 /// The loss terms of one batch and the gradients of every parameter, on the host.
@@ -221,24 +201,16 @@ pub(crate) fn loss_and_gradients(
 
     // The regularization: weight * sum of the core tensors' L2 norms.
     let mut regularization = 0.0_f64;
-    let mut values = params.clone();
-    for (value, grad) in values
-        .core_tensors_mut()
-        .into_iter()
-        .zip(grads.core_tensors_mut())
-    {
-        let norm = value
-            .iter()
-            .map(|&x| x as f64 * x as f64)
-            .sum::<f64>()
-            .sqrt();
-        regularization += norm;
-        if norm > 0.0 {
-            let scale = (settings.regularization_weight / norm) as f32;
-            grad.iter_mut()
-                .zip(value.iter())
-                .for_each(|(g, &x)| *g += scale * x);
-        }
+    let mut linears: Vec<(&HostLinear, &mut HostLinear)> = Vec::new();
+    for (layer, grad) in params.layers.iter().zip(&mut grads.layers) {
+        linears.push((&layer.ih, &mut grad.ih));
+        linears.push((&layer.hh, &mut grad.hh));
+    }
+    linears.push((&params.mean1, &mut grads.mean1));
+    linears.push((&params.mean2, &mut grads.mean2));
+    for (value, grad) in linears {
+        regularization += add_norm_gradient(&value.weight, &mut grad.weight, settings);
+        regularization += add_norm_gradient(&value.bias, &mut grad.bias, settings);
     }
     HostGradients {
         terms: LossTerms {
@@ -247,6 +219,21 @@ pub(crate) fn loss_and_gradients(
         },
         grads,
     }
+}
+
+/// Adds the gradient of `weight * |value|` to `grad` and returns `|value|` (the L2
+/// norm). At a zero tensor, where the norm has no gradient, nothing is added.
+fn add_norm_gradient(value: &[f32], grad: &mut [f32], settings: &LossSettings) -> f64 {
+    let norm = value
+        .iter()
+        .map(|&x| x as f64 * x as f64)
+        .sum::<f64>()
+        .sqrt();
+    if norm > 0.0 {
+        let scale = (settings.regularization_weight / norm) as f32;
+        grad.iter_mut().zip(value).for_each(|(g, &x)| *g += scale * x);
+    }
+    norm
 }
 
 /// The negative log likelihood of the running means and the sigma2 prior: their
