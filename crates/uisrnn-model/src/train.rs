@@ -17,7 +17,7 @@ use crate::config::{Backprop, CrpAlpha, TrainingConfig, ValidTrainingConfig};
 use crate::core_rnn::CoreRnn;
 use crate::error::{ModelError, Result};
 use crate::estimate::estimate_crp_alpha;
-use crate::fused::{self, DropoutDraw, LossSettings};
+use crate::fused::{self, DropoutDraw, FusedSettings};
 use crate::loss::{
     LossTerms, MaskedErrors, negative_log_likelihood, regularization, running_mean, sigma2_prior,
 };
@@ -217,11 +217,12 @@ impl UisRnn {
             Backprop::Fused => true,
             Backprop::Autodiff => false,
         };
-        let settings = LossSettings {
+        let settings = FusedSettings {
             mask: config.loss_mask,
             sigma_alpha: config.sigma_alpha,
             sigma_beta: config.sigma_beta,
             regularization_weight: config.regularization_weight,
+            grad_max_norm: config.grad_max_norm,
         };
         let Start {
             mut optimizer,
@@ -266,11 +267,15 @@ impl UisRnn {
                     }),
                 );
             }
+            // The fused path has clipped its gradients on the host already.
             let mut grads = match grads {
-                Gradients::Graph(loss) => GradientsParams::from_grads(loss.backward(), &params),
+                Gradients::Graph(loss) => {
+                    let mut grads = GradientsParams::from_grads(loss.backward(), &params);
+                    clip_global_norm(&mut grads, &core_ids, config.grad_max_norm);
+                    grads
+                }
                 Gradients::Computed(grads) => grads,
             };
-            clip_global_norm(&mut grads, &core_ids, config.grad_max_norm);
             if !learn_sigma2 {
                 grads.remove::<1>(sigma2_id);
             }

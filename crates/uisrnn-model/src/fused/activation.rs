@@ -65,7 +65,10 @@ mod tests {
             let want = (x as f64).exp();
             let got = exp(x) as f64;
             let ulp = (want as f32).abs() * f32::EPSILON;
-            assert!((got - want).abs() <= 2.0 * ulp as f64, "exp({x}): {got} vs {want}");
+            assert!(
+                (got - want).abs() <= 2.0 * ulp as f64,
+                "exp({x}): {got} vs {want}"
+            );
         }
         assert!(exp(1000.0).is_finite() && exp(1000.0) > 3e38);
         assert!(exp(-1000.0) > 0.0 && exp(-1000.0) < 1.3e-38);
@@ -76,7 +79,10 @@ mod tests {
         for x in grid() {
             let sigmoid_want = 1.0 / (1.0 + (-(x as f64)).exp());
             let tanh_want = (x as f64).tanh();
-            assert!((sigmoid(x) as f64 - sigmoid_want).abs() <= 2e-7, "sigmoid({x})");
+            assert!(
+                (sigmoid(x) as f64 - sigmoid_want).abs() <= 2e-7,
+                "sigmoid({x})"
+            );
             assert!((tanh(x) as f64 - tanh_want).abs() <= 2e-7, "tanh({x})");
         }
         assert!(sigmoid(-200.0) < 1e-37 && sigmoid(200.0) == 1.0);

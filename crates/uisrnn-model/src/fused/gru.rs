@@ -8,7 +8,7 @@
 //! weight gradients of the whole sequence are then three large products.
 
 use super::activation::{sigmoid, tanh};
-use super::matmul::{View, add_bias, add_column_sums, matmul, matmul_wide};
+use super::matmul::{ColumnBlocks, View, add_bias, add_column_sums, matmul};
 
 /// A linear layer on the host, burn's layout: `weight` is `[input, output]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,17 +105,6 @@ pub(crate) struct GruTape {
     pub(crate) outputs: Vec<f32>,
 }
 
-/// The transpose of the row-major `[rows, cols]` matrix, row-major `[cols, rows]`.
-fn transpose(matrix: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut out = vec![0.0; matrix.len()];
-    for (r, row) in matrix.chunks_exact(cols).enumerate() {
-        for (c, &x) in row.iter().enumerate() {
-            out[c * rows + r] = x;
-        }
-    }
-    out
-}
-
 /// The gates of one row of one step: from the input and hidden projections (`3H`
 /// each, gates r, z, n) and the previous state at `cells` of the tape, writes r, z,
 /// n, `W_hn h + b_hn` and the new state there. Plain slices of equal length, so the
@@ -166,6 +155,8 @@ impl HostGru {
             outputs: vec![0.0; rows * h],
         };
         let mut hidden_projection = vec![0.0; steps.live.first().copied().unwrap_or(0) * 3 * h];
+        // `W_hh` in column blocks, laid out once for all steps.
+        let hidden_weight = ColumnBlocks::new(self.hh.weight_view());
         for t in 0..steps.len() {
             let range = steps.range(t);
             let live = range.len();
@@ -181,12 +172,7 @@ impl HostGru {
                 tape.previous[start..end].copy_from_slice(source);
             }
             let gh = &mut hidden_projection[..live * 3 * h];
-            matmul_wide(
-                gh,
-                View::new(&tape.previous[start..end], live, h),
-                self.hh.weight_view(),
-                false,
-            );
+            hidden_weight.left_product(gh, View::new(&tape.previous[start..end], live, h), false);
             add_bias(gh, &self.hh.bias);
             for i in 0..live {
                 let row = range.start + i;
@@ -222,10 +208,8 @@ impl HostGru {
         // The gradient flowing into each live column's state from the step after;
         // rows beyond a step's live columns are never written, so they stay zero.
         let mut carry = vec![0.0; first * h];
-        // `W_hh^T` laid out row-major once: gemm then reads it without repacking it
-        // at every step (it repacks a strided operand on each call).
-        let hh_transposed = transpose(&self.hh.weight, h, 3 * h);
-        let hh_transposed = View::new(&hh_transposed, 3 * h, h);
+        // `W_hh^T` in column blocks, laid out once for all steps.
+        let hidden_weight_transposed = ColumnBlocks::new(self.hh.weight_view().t());
         for t in (0..steps.len()).rev() {
             let range = steps.range(t);
             let live = range.len();
@@ -255,14 +239,13 @@ impl HostGru {
                     carry[i * h + u] = dh * z;
                 }
             }
-            matmul_wide(
+            hidden_weight_transposed.left_product(
                 &mut carry[..live * h],
                 View::new(
                     &grad_hidden_projection[range.start * 3 * h..range.end * 3 * h],
                     live,
                     3 * h,
                 ),
-                hh_transposed,
                 true,
             );
         }

@@ -58,46 +58,81 @@ pub(crate) fn matmul(out: &mut [f32], a: View<'_>, b: View<'_>, accumulate: bool
     };
 }
 
-/// [`matmul`] for a product with few rows and many columns (one time step of a
-/// recurrent layer): the columns are split into one block per core, each computed on
-/// its own thread. Cheaper than gemm's own threading for products this small.
-pub(crate) fn matmul_wide(out: &mut [f32], a: View<'_>, b: View<'_>, accumulate: bool) {
-    check(out, a, b);
-    let n = b.cols;
-    let threads = rayon::current_num_threads().min(n / 64).max(1);
-    if threads == 1 {
-        // SAFETY: as in `matmul`.
-        unsafe { product(out.as_mut_ptr(), n, a, b, accumulate, Parallelism::None) };
-        return;
+/// A matrix stored as blocks of [`ColumnBlocks::WIDTH`] columns, each block
+/// contiguous and row-major: the right-hand side of products with few rows (one time
+/// step of a recurrent layer), laid out once and used at every step.
+///
+/// With few rows, such a product streams the whole matrix from memory; from
+/// contiguous blocks that is faster than from one wide matrix (which gemm reads with
+/// a large stride, once per group of six output rows), and the blocks are shared
+/// among the cores.
+#[derive(Debug, Clone)]
+pub(crate) struct ColumnBlocks {
+    blocks: Vec<Vec<f32>>,
+    rows: usize,
+    cols: usize,
+}
+
+impl ColumnBlocks {
+    /// Columns per block.
+    pub(crate) const WIDTH: usize = 32;
+
+    /// The blocks of `matrix` (any view; its transpose, for instance).
+    pub(crate) fn new(matrix: View<'_>) -> Self {
+        let blocks = (0..matrix.cols)
+            .step_by(Self::WIDTH)
+            .map(|start| {
+                let width = Self::WIDTH.min(matrix.cols - start);
+                let mut block = Vec::with_capacity(matrix.rows * width);
+                for i in 0..matrix.rows {
+                    block.extend(
+                        (start..start + width)
+                            .map(|j| matrix.data[i * matrix.row_stride + j * matrix.col_stride]),
+                    );
+                }
+                block
+            })
+            .collect();
+        Self {
+            blocks,
+            rows: matrix.rows,
+            cols: matrix.cols,
+        }
     }
-    let block = n.div_ceil(threads);
-    let out_address = out.as_mut_ptr() as usize;
-    rayon::scope(|scope| {
-        for start in (0..n).step_by(block) {
-            let cols = block.min(n - start);
-            scope.spawn(move |_| {
-                let b = View {
-                    data: &b.data[start * b.col_stride..],
-                    cols,
-                    ..b
-                };
-                // SAFETY: each block writes the columns `start..start + cols` of
-                // `out` (row stride `n`) and no other block writes them; `out` is
-                // borrowed mutably for the whole scope. The sub-view of `b` keeps
-                // every index inside its slice (the columns exist).
+
+    /// `out = a M` (or `out += a M` with `accumulate`), `out` row-major
+    /// `[a.rows, cols]`; the blocks are split among the cores.
+    pub(crate) fn left_product(&self, out: &mut [f32], a: View<'_>, accumulate: bool) {
+        assert_eq!(a.cols, self.rows, "inner dimensions differ");
+        assert_eq!(out.len(), a.rows * self.cols, "output of the wrong size");
+        let out_address = out.as_mut_ptr() as usize;
+        let run = |blocks: std::ops::Range<usize>| {
+            for k in blocks {
+                let start = k * Self::WIDTH;
+                let width = Self::WIDTH.min(self.cols - start);
+                let block = View::new(&self.blocks[k], self.rows, width);
+                // SAFETY: block `k` writes the columns `start..start + width` of `out`
+                // (row stride `cols`), which no other block writes; `out` is borrowed
+                // mutably for the whole call, and the views are in bounds.
                 unsafe {
                     product(
                         (out_address as *mut f32).add(start),
-                        n,
+                        self.cols,
                         a,
-                        b,
+                        block,
                         accumulate,
                         Parallelism::None,
                     )
                 };
-            });
+            }
+        };
+        let count = self.blocks.len();
+        if rayon::current_num_threads() > 1 && count > 1 {
+            rayon::join(|| run(0..count / 2), || run(count / 2..count));
+        } else {
+            run(0..count);
         }
-    });
+    }
 }
 
 fn check(out: &[f32], a: View<'_>, b: View<'_>) {
@@ -218,22 +253,21 @@ mod tests {
         // Accumulating adds.
         matmul(&mut out, View::new(&a, m, k), View::new(&b, k, n), true);
         assert!((out[0] - 2.0 * want[0]).abs() < 1e-5);
-        // Column blocks on several threads give the same product.
-        let (m, k, n) = (3, 40, 300);
+        // Column blocks (of a transpose, too) give the same product.
+        let (m, k, n) = (3, 40, 70);
         let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
         let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
         let want = naive(&a, &b, m, k, n);
-        let mut wide = vec![1.0; m * n];
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
-        pool.install(|| matmul_wide(&mut wide, View::new(&a, m, k), View::new(&b, k, n), false));
-        for (x, y) in wide.iter().zip(&want) {
+        let mut blocked = vec![1.0; m * n];
+        let blocks = ColumnBlocks::new(View::new(&b, k, n));
+        blocks.left_product(&mut blocked, View::new(&a, m, k), false);
+        for (x, y) in blocked.iter().zip(&want) {
             assert!((x - y).abs() < 1e-4);
         }
         let bt: Vec<f32> = (0..n * k).map(|i| b[(i % k) * n + i / k]).collect();
-        pool.install(|| {
-            matmul_wide(&mut wide, View::new(&a, m, k), View::new(&bt, n, k).t(), true)
-        });
-        for (x, y) in wide.iter().zip(&want) {
+        let blocks = ColumnBlocks::new(View::new(&bt, n, k).t());
+        blocks.left_product(&mut blocked, View::new(&a, m, k), true);
+        for (x, y) in blocked.iter().zip(&want) {
             assert!((x - 2.0 * y).abs() < 2e-4);
         }
     }

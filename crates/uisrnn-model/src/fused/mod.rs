@@ -38,13 +38,16 @@ use crate::weights::HostTensor;
 use gru::{HostGru, HostLinear};
 pub(crate) use packed::{PackedBatch, Steps};
 
-/// The loss settings the fused path needs.
+/// The loss and clipping settings the fused path needs.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct LossSettings {
+pub(crate) struct FusedSettings {
     pub(crate) mask: LossMask,
     pub(crate) sigma_alpha: f64,
     pub(crate) sigma_beta: f64,
     pub(crate) regularization_weight: f64,
+    /// The largest global L2 norm of the core RNN's gradient (as
+    /// `torch.nn.utils.clip_grad_norm_`, coefficient `max_norm / (norm + 1e-6)`).
+    pub(crate) grad_max_norm: f64,
 }
 
 /// Dropout between GRU layers: the probability and the seed of this iteration's masks.
@@ -103,6 +106,18 @@ impl HostParams {
         })
     }
 
+    /// The core RNN's linear layers (GRU projections, then the head), bottom first.
+    fn linears(&self) -> impl Iterator<Item = &HostLinear> {
+        let gru = self.layers.iter().flat_map(|l| [&l.ih, &l.hh]);
+        gru.chain([&self.mean1, &self.mean2])
+    }
+
+    /// [`HostParams::linears`], mutable.
+    fn linears_mut(&mut self) -> impl Iterator<Item = &mut HostLinear> {
+        let gru = self.layers.iter_mut().flat_map(|l| [&mut l.ih, &mut l.hh]);
+        gru.chain([&mut self.mean1, &mut self.mean2])
+    }
+
     /// Zeros of the same shapes (a gradient accumulator).
     fn zeros_like(&self) -> Self {
         let zeros = |l: &HostLinear| HostLinear::zeros(l.input, l.output);
@@ -133,7 +148,7 @@ pub(crate) struct HostGradients {
 pub(crate) fn loss_and_gradients(
     params: &HostParams,
     batch: &PackedBatch,
-    settings: &LossSettings,
+    settings: &FusedSettings,
     dropout: Option<DropoutDraw>,
 ) -> HostGradients {
     let steps = &batch.steps;
@@ -201,17 +216,11 @@ pub(crate) fn loss_and_gradients(
 
     // The regularization: weight * sum of the core tensors' L2 norms.
     let mut regularization = 0.0_f64;
-    let mut linears: Vec<(&HostLinear, &mut HostLinear)> = Vec::new();
-    for (layer, grad) in params.layers.iter().zip(&mut grads.layers) {
-        linears.push((&layer.ih, &mut grad.ih));
-        linears.push((&layer.hh, &mut grad.hh));
-    }
-    linears.push((&params.mean1, &mut grads.mean1));
-    linears.push((&params.mean2, &mut grads.mean2));
-    for (value, grad) in linears {
+    for (value, grad) in params.linears().zip(grads.linears_mut()) {
         regularization += add_norm_gradient(&value.weight, &mut grad.weight, settings);
         regularization += add_norm_gradient(&value.bias, &mut grad.bias, settings);
     }
+    clip_core_gradients(&mut grads, settings.grad_max_norm);
     HostGradients {
         terms: LossTerms {
             regularization: regularization * settings.regularization_weight,
@@ -221,9 +230,28 @@ pub(crate) fn loss_and_gradients(
     }
 }
 
+/// Scales the core RNN's gradients so that their global L2 norm is at most
+/// `max_norm` (the training loop's `clip_global_norm`, on the host).
+fn clip_core_gradients(grads: &mut HostParams, max_norm: f64) {
+    let squares: f64 = grads
+        .linears()
+        .flat_map(|linear| linear.weight.iter().chain(&linear.bias))
+        .map(|&g| g as f64 * g as f64)
+        .sum();
+    let coefficient = max_norm / (squares.sqrt() + 1e-6);
+    if coefficient.is_nan() || coefficient >= 1.0 {
+        return;
+    }
+    for linear in grads.linears_mut() {
+        for g in linear.weight.iter_mut().chain(linear.bias.iter_mut()) {
+            *g *= coefficient as f32;
+        }
+    }
+}
+
 /// Adds the gradient of `weight * |value|` to `grad` and returns `|value|` (the L2
 /// norm). At a zero tensor, where the norm has no gradient, nothing is added.
-fn add_norm_gradient(value: &[f32], grad: &mut [f32], settings: &LossSettings) -> f64 {
+fn add_norm_gradient(value: &[f32], grad: &mut [f32], settings: &FusedSettings) -> f64 {
     let norm = value
         .iter()
         .map(|&x| x as f64 * x as f64)
@@ -231,7 +259,9 @@ fn add_norm_gradient(value: &[f32], grad: &mut [f32], settings: &LossSettings) -
         .sqrt();
     if norm > 0.0 {
         let scale = (settings.regularization_weight / norm) as f32;
-        grad.iter_mut().zip(value).for_each(|(g, &x)| *g += scale * x);
+        grad.iter_mut()
+            .zip(value)
+            .for_each(|(g, &x)| *g += scale * x);
     }
     norm
 }
@@ -242,7 +272,7 @@ fn loss(
     params: &HostParams,
     batch: &PackedBatch,
     outputs: &[f32],
-    settings: &LossSettings,
+    settings: &FusedSettings,
 ) -> (LossTerms, Vec<f32>, Vec<f32>) {
     let steps = &batch.steps;
     let dim = batch.dim;
@@ -427,7 +457,7 @@ fn register<const N: usize>(
 pub(crate) fn batch_gradients(
     params: &UisRnnParams,
     batch: &Batch,
-    settings: &LossSettings,
+    settings: &FusedSettings,
     dropout: Option<DropoutDraw>,
     device: &Device,
 ) -> Result<(LossTerms, GradientsParams)> {
