@@ -74,7 +74,7 @@ impl HostLinear {
         })
     }
 
-    fn weight_view(&self) -> View<'_> {
+    pub(crate) fn weight_view(&self) -> View<'_> {
         View::new(&self.weight, self.input, self.output)
     }
 }
@@ -186,6 +186,46 @@ impl HostGru {
             }
         }
         tape
+    }
+
+    /// One step for `rows` rows from their states `previous` (`[rows, H]`), given the
+    /// input projection `projected` (`[rows, 3H]`, or `[3H]` shared by every row) and
+    /// `hidden_weight`, `W_hh` in column blocks; returns the new states.
+    pub(crate) fn step(
+        &self,
+        projected: &[f32],
+        previous: Vec<f32>,
+        hidden_weight: &ColumnBlocks,
+    ) -> Vec<f32> {
+        let h = self.hidden_size();
+        let rows = previous.len() / h;
+        let mut gh = vec![0.0; rows * 3 * h];
+        hidden_weight.left_product(&mut gh, View::new(&previous, rows, h), false);
+        add_bias(&mut gh, &self.hh.bias);
+        let mut tape = GruTape {
+            inputs: Vec::new(),
+            previous,
+            reset: vec![0.0; rows * h],
+            update: vec![0.0; rows * h],
+            candidate: vec![0.0; rows * h],
+            hidden_candidate: vec![0.0; rows * h],
+            outputs: vec![0.0; rows * h],
+        };
+        let shared = projected.len() == 3 * h;
+        for i in 0..rows {
+            let gi = if shared {
+                projected
+            } else {
+                &projected[i * 3 * h..(i + 1) * 3 * h]
+            };
+            gate_row(
+                gi,
+                &gh[i * 3 * h..(i + 1) * 3 * h],
+                &mut tape,
+                i * h..(i + 1) * h,
+            );
+        }
+        tape.outputs
     }
 
     /// Backward through time: from the gradient of the layer's outputs (`[rows, H]`),

@@ -36,6 +36,7 @@ use crate::loss::{LossMask, LossTerms};
 use crate::model::UisRnnParams;
 use crate::weights::HostTensor;
 use gru::{HostGru, HostLinear};
+use matmul::ColumnBlocks;
 pub(crate) use packed::{PackedBatch, Steps};
 
 /// The loss and clipping settings the fused path needs.
@@ -135,6 +136,60 @@ impl HostParams {
             init_hidden: vec![0.0; self.init_hidden.len()],
             sigma2: vec![0.0; self.sigma2.len()],
         }
+    }
+}
+
+/// The core RNN's step (`CoreRnn::step`: the same equations) on the host, for
+/// decoding on the CPU: the weights are read once, `W_hh` laid out in column blocks,
+/// and each step is a few matrix products plus the vectorised gate arithmetic.
+#[derive(Debug)]
+pub(crate) struct HostStep {
+    params: HostParams,
+    hidden_weights: Vec<ColumnBlocks>,
+}
+
+impl HostStep {
+    /// Reads the core RNN's weights.
+    pub(crate) fn new(params: &UisRnnParams) -> Result<Self> {
+        let params = HostParams::read(params)?;
+        let hidden_weights = params
+            .layers
+            .iter()
+            .map(|layer| ColumnBlocks::new(layer.hh.weight_view()))
+            .collect();
+        Ok(Self {
+            params,
+            hidden_weights,
+        })
+    }
+
+    /// One step for a batch: `x` is `[B, D]`, or `[1, D]` shared by every row,
+    /// `hidden` `[depth, B, H]`; returns the output `[B, D]` and the new hidden state.
+    pub(crate) fn step(&self, x: Tensor<2>, hidden: Tensor<3>) -> Result<(Tensor<2>, Tensor<3>)> {
+        let device = hidden.device();
+        let [depth, rows, h] = hidden.dims();
+        let mut states = HostTensor::from_tensor(hidden)?.data;
+        let mut input = HostTensor::from_tensor(x)?.data;
+        for (k, (layer, blocks)) in self
+            .params
+            .layers
+            .iter()
+            .zip(&self.hidden_weights)
+            .enumerate()
+        {
+            let projected = layer.ih.forward(&input);
+            let previous = states[k * rows * h..(k + 1) * rows * h].to_vec();
+            input = layer.step(&projected, previous, blocks);
+            states[k * rows * h..(k + 1) * rows * h].copy_from_slice(&input);
+        }
+        let mut hidden_layer = self.params.mean1.forward(&input);
+        hidden_layer.iter_mut().for_each(|x| *x = x.max(0.0));
+        let outputs = self.params.mean2.forward(&hidden_layer);
+        let dim = self.params.mean2.output;
+        Ok((
+            Tensor::from_data(TensorData::new(outputs, [rows, dim]), &device),
+            Tensor::from_data(TensorData::new(states, [depth, rows, h]), &device),
+        ))
     }
 }
 

@@ -9,7 +9,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use uisrnn_data::Batch;
 
-use super::{FusedSettings, batch_gradients};
+use super::{FusedSettings, HostStep, batch_gradients};
 use crate::loss::LossMask;
 use crate::train::iteration_loss;
 use crate::{ModelConfig, TrainingConfig, UisRnn, UisRnnParams, cpu_device};
@@ -161,4 +161,47 @@ fn gradients_match_autodiff_depth_2() {
 fn gradients_match_autodiff_with_the_reference_mask() {
     check(1, LossMask::NonZeroValues, &[5, 5, 2, 8], 3);
     check(2, LossMask::NonZeroValues, &[3, 6, 6, 1, 2], 4);
+}
+
+/// The host step (used by the CPU decoder at large hidden sizes) against
+/// `CoreRnn::step`, with a shared observation and with one per row.
+fn host_step_matches(depth: usize) {
+    let (dim, hidden, rows) = (6, 40, 7);
+    let model = random_model(dim, hidden, depth, 9);
+    let device = cpu_device();
+    let mut rng = ChaCha8Rng::seed_from_u64(10);
+    let mut random =
+        |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-1.0..1.0)).collect() };
+    let hidden_state: Tensor<3> =
+        Tensor::<1>::from_floats(random(depth * rows * hidden).as_slice(), &device)
+            .reshape([depth, rows, hidden]);
+    let host = HostStep::new(&model.params).unwrap();
+    for x_rows in [1, rows] {
+        let x: Tensor<2> = Tensor::<1>::from_floats(random(x_rows * dim).as_slice(), &device)
+            .reshape([x_rows, dim]);
+        let (want_out, want_hidden) = model.params.core.step(x.clone(), hidden_state.clone());
+        let (got_out, got_hidden) = host.step(x, hidden_state.clone()).unwrap();
+        for (got, want) in [
+            (got_out.into_data(), want_out.into_data()),
+            (got_hidden.into_data(), want_hidden.into_data()),
+        ] {
+            let (got, want) = (
+                got.try_to_vec::<f32>().unwrap(),
+                want.try_to_vec::<f32>().unwrap(),
+            );
+            assert_eq!(got.len(), want.len());
+            for (a, b) in got.iter().zip(&want) {
+                assert!(
+                    (a - b).abs() <= 1e-5 * b.abs().max(1.0),
+                    "depth {depth}: {a} vs {b}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn host_step_matches_the_core_rnn_step() {
+    host_step_matches(1);
+    host_step_matches(2);
 }
