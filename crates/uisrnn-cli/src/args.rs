@@ -331,8 +331,9 @@ pub struct DemoArgs {
     /// GRU hidden size.
     #[arg(long, default_value_t = 256)]
     pub hidden_size: usize,
-    /// Number of training iterations.
-    #[arg(long, default_value_t = 1000)]
+    /// Number of training iterations (2000: accuracy 1.0 on seeds 0, 1 and 2, where
+    /// 1000 left one sequence of 25 partly wrong on two of them).
+    #[arg(long, default_value_t = 2000)]
     pub train_iteration: usize,
     /// Adam learning rate.
     #[arg(long, default_value_t = 1e-3)]

@@ -105,6 +105,23 @@ pub(crate) struct GruTape {
     pub(crate) outputs: Vec<f32>,
 }
 
+impl GruTape {
+    /// A tape for these inputs and previous states (`[rows, H]`), gates and outputs
+    /// zero.
+    fn new(inputs: Vec<f32>, previous: Vec<f32>) -> Self {
+        let zeros = vec![0.0; previous.len()];
+        Self {
+            inputs,
+            reset: zeros.clone(),
+            update: zeros.clone(),
+            candidate: zeros.clone(),
+            hidden_candidate: zeros.clone(),
+            outputs: zeros,
+            previous,
+        }
+    }
+}
+
 /// The gates of one row of one step: from the input and hidden projections (`3H`
 /// each, gates r, z, n) and the previous state at `cells` of the tape, writes r, z,
 /// n, `W_hn h + b_hn` and the new state there. Plain slices of equal length, so the
@@ -145,15 +162,7 @@ impl HostGru {
         let h = self.hidden_size();
         let rows = steps.rows;
         let projected = self.ih.forward(&inputs);
-        let mut tape = GruTape {
-            inputs,
-            previous: vec![0.0; rows * h],
-            reset: vec![0.0; rows * h],
-            update: vec![0.0; rows * h],
-            candidate: vec![0.0; rows * h],
-            hidden_candidate: vec![0.0; rows * h],
-            outputs: vec![0.0; rows * h],
-        };
+        let mut tape = GruTape::new(inputs, vec![0.0; rows * h]);
         let mut hidden_projection = vec![0.0; steps.live.first().copied().unwrap_or(0) * 3 * h];
         // `W_hh` in column blocks, laid out once for all steps.
         let hidden_weight = ColumnBlocks::new(self.hh.weight_view());
@@ -202,15 +211,7 @@ impl HostGru {
         let mut gh = vec![0.0; rows * 3 * h];
         hidden_weight.left_product(&mut gh, View::new(&previous, rows, h), false);
         add_bias(&mut gh, &self.hh.bias);
-        let mut tape = GruTape {
-            inputs: Vec::new(),
-            previous,
-            reset: vec![0.0; rows * h],
-            update: vec![0.0; rows * h],
-            candidate: vec![0.0; rows * h],
-            hidden_candidate: vec![0.0; rows * h],
-            outputs: vec![0.0; rows * h],
-        };
+        let mut tape = GruTape::new(Vec::new(), previous);
         let shared = projected.len() == 3 * h;
         for i in 0..rows {
             let gi = if shared {
