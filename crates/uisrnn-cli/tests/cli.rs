@@ -143,6 +143,40 @@ fn the_same_run_twice_writes_byte_identical_model_and_checkpoint_files() {
 }
 
 #[test]
+fn sample_mean_loss_and_change_ratio_train_and_save_the_estimate() {
+    let dir = scratch("sml");
+    let model = dir.join("sml.safetensors");
+    let data = repo("data/toy_training_data.npz");
+    let mut args = vec![
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--hidden-size",
+        "16",
+        "--train-iteration",
+        "5",
+        "--num-permutations",
+        "2",
+        "--quiet",
+        "--device",
+        "cpu",
+        "--crp-alpha",
+        "change-ratio",
+        "--sample-mean-loss",
+        "2",
+    ];
+    stdout(&uisrnn(&args));
+    let trained = UisRnn::load(&model, &cpu_device()).unwrap();
+    let file = uisrnn_data::read_sequence_file(&data).unwrap();
+    let want = uisrnn_model::estimate::estimate_crp_alpha_change_ratio(&file.cluster_ids.unwrap());
+    assert_eq!(trained.crp_alpha(), Some(want));
+    *args.last_mut().unwrap() = "0";
+    fails_with(&uisrnn(&args), "sample-mean-loss");
+}
+
+#[test]
 fn predict_on_the_reference_model_gives_the_reference_labels() {
     let dir = scratch("predict");
     let output = dir.join("labels.json");
@@ -206,6 +240,7 @@ fn estimate_prints_bias_and_alpha() {
     assert!(text.contains("transition_bias 0.0"), "{text}");
     assert!(text.contains("transition_bias_denominator "), "{text}");
     assert!(text.contains("crp_alpha "), "{text}");
+    assert!(text.contains("crp_alpha_change_ratio 0."), "{text}");
 }
 
 #[test]

@@ -53,6 +53,63 @@ impl Batch {
     pub fn num_observations(&self) -> usize {
         self.lengths.iter().sum()
     }
+
+    /// The targets of the sample-mean loss (Fini and Brutti, ICASSP 2020): the target
+    /// of step `j` of a column is the mean of `min(samples, remaining)` observations
+    /// drawn uniformly, with replacement, from that column's observations `j + 1`,
+    /// `j + 2`, ... (the next one and all later ones of the same speaker), instead of
+    /// the next observation alone. Time-major `(steps - 1, batch, dim)` like the
+    /// target rows `input[1..]`, zeros on padding. Draws column by column, step by
+    /// step, from `rng`.
+    ///
+    /// (The paper's code assigns `rnn_truth[j]`, every column at once, in its loop over
+    /// columns, so each step's target ends up from the last column for all columns;
+    /// here each column gets its own, as the paper describes.)
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use rand::SeedableRng;
+    /// use uisrnn_data::Batch;
+    ///
+    /// // One column of observations 1, 2, 3 (dim 1); row 0 of the input is zeros.
+    /// let batch = Batch { input: vec![0.0, 1.0, 2.0, 3.0], lengths: vec![3], steps: 4, batch: 1, dim: 1 };
+    /// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    /// let targets = batch.sample_mean_targets(NonZeroUsize::new(2).unwrap(), &mut rng);
+    /// assert_eq!(targets.len(), 3);
+    /// assert!((1.0..=3.0).contains(&targets[0])); // a mean of two draws from 1, 2, 3
+    /// assert_eq!(targets[2], 3.0); // only the last observation remains
+    /// ```
+    pub fn sample_mean_targets<R: Rng + ?Sized>(
+        &self,
+        samples: NonZeroUsize,
+        rng: &mut R,
+    ) -> Vec<f32> {
+        let (columns, dim) = (self.batch, self.dim);
+        let mut targets = vec![0.0_f32; (self.steps - 1) * columns * dim];
+        let row = |t: usize, b: usize| {
+            let start = (t * columns + b) * dim;
+            &self.input[start..start + dim]
+        };
+        let mut sum = vec![0.0_f64; dim];
+        for (b, &length) in self.lengths.iter().enumerate() {
+            for j in 0..length {
+                // Observations j + 1 ..= length of the input (the rows after step j).
+                let count = samples.get().min(length - j);
+                sum.fill(0.0);
+                for _ in 0..count {
+                    let t = rng.random_range(j + 1..=length);
+                    for (s, &x) in sum.iter_mut().zip(row(t, b)) {
+                        *s += x as f64;
+                    }
+                }
+                let start = (j * columns + b) * dim;
+                for (target, s) in targets[start..start + dim].iter_mut().zip(&sum) {
+                    *target = (s / count as f64) as f32;
+                }
+            }
+        }
+        targets
+    }
 }
 
 /// Builds batches from the resampled sub-sequences of a concatenated sequence.
@@ -212,6 +269,57 @@ mod tests {
         assert_eq!(batch.steps, batch.lengths[0] + 1);
         let again = b.next_batch(&mut ChaCha8Rng::seed_from_u64(5));
         assert_eq!(batch, again);
+    }
+
+    #[test]
+    fn sample_mean_targets_average_later_observations_of_the_same_column() {
+        // Observations carry their own row number (times 10 in dimension 1), so each
+        // target tells which rows it averaged.
+        let batch = batcher(BatchSize::Full).next_batch(&mut ChaCha8Rng::seed_from_u64(0));
+        let samples = NonZeroUsize::new(2).unwrap();
+        let targets = batch.sample_mean_targets(samples, &mut ChaCha8Rng::seed_from_u64(3));
+        assert_eq!(targets.len(), batch.mask().len() * batch.dim);
+        let again = batch.sample_mean_targets(samples, &mut ChaCha8Rng::seed_from_u64(3));
+        assert_eq!(targets, again);
+        let value = |t: usize, b: usize, d: usize| batch.input[(t * batch.batch + b) * 2 + d];
+        for (b, &length) in batch.lengths.iter().enumerate() {
+            for j in 0..batch.steps - 1 {
+                let target = &targets[(j * batch.batch + b) * 2..][..2];
+                if j >= length {
+                    assert_eq!(target, &[0.0, 0.0], "padding stays zero");
+                    continue;
+                }
+                // The mean of k in {1, 2} draws from rows j+1..=length: between their
+                // smallest and largest value, and a multiple of 1/k of the sum.
+                let later: Vec<f32> = (j + 1..=length).map(|t| value(t, b, 0)).collect();
+                let (low, high) = later
+                    .iter()
+                    .fold((f32::MAX, f32::MIN), |(l, h), &v| (l.min(v), h.max(v)));
+                assert!(target[0] >= low - 1e-4 && target[0] <= high + 1e-4);
+                assert!(
+                    (target[1] - target[0] - 1.0).abs() < 1e-4,
+                    "both dimensions from the same rows"
+                );
+                if length - j == 1 {
+                    assert_eq!(
+                        target[0],
+                        value(length, b, 0),
+                        "the last step has one choice"
+                    );
+                }
+            }
+        }
+        // One sample: every target is exactly one later observation.
+        let one = batch.sample_mean_targets(
+            NonZeroUsize::new(1).unwrap(),
+            &mut ChaCha8Rng::seed_from_u64(4),
+        );
+        for (b, &length) in batch.lengths.iter().enumerate() {
+            for j in 0..length {
+                let target = one[(j * batch.batch + b) * 2];
+                assert!((j + 1..=length).any(|t| value(t, b, 0) == target));
+            }
+        }
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub enum CrpAlpha {
     Fixed(f64),
     /// Estimate it from the training labels by maximum likelihood when fitting.
     Estimate,
+    /// Estimate it from the training labels with the sample-mean-loss paper's closed
+    /// form when fitting: joining speakers over speaker changes
+    /// ([`estimate_crp_alpha_change_ratio`](crate::estimate::estimate_crp_alpha_change_ratio)).
+    ChangeRatio,
 }
 
 /// How training computes the gradients of the loss.
@@ -211,6 +215,12 @@ pub struct TrainingConfig {
     pub loss_mask: LossMask,
     /// How the gradients are computed (the same numbers either way).
     pub backprop: Backprop,
+    /// The sample-mean loss with this many samples (Fini and Brutti, ICASSP 2020;
+    /// 2 was best there): each step's target is the mean of that many later
+    /// observations of the same speaker, drawn at random
+    /// ([`uisrnn_data::Batch::sample_mean_targets`]). `None`: the reference's target,
+    /// the next observation.
+    pub sample_mean_loss: Option<usize>,
 }
 
 impl Default for TrainingConfig {
@@ -228,6 +238,7 @@ impl Default for TrainingConfig {
             enforce_cluster_id_uniqueness: true,
             loss_mask: LossMask::Observations,
             backprop: Backprop::Auto,
+            sample_mean_loss: None,
         }
     }
 }
@@ -296,9 +307,18 @@ impl TrainingConfig {
         self
     }
 
+    /// Sets the sample-mean loss's number of samples (`None`: the reference's loss).
+    pub fn with_sample_mean_loss(mut self, value: Option<usize>) -> Self {
+        self.sample_mean_loss = value;
+        self
+    }
+
     /// Checks every value.
     pub fn check(&self) -> Result<ValidTrainingConfig> {
         positive("learning_rate", self.learning_rate)?;
+        if self.sample_mean_loss == Some(0) {
+            return invalid("sample_mean_loss", "must be at least 1 sample (or off)");
+        }
         if self.batch_size == Some(0) {
             return invalid("batch_size", "must be at least 1 (or full batch)");
         }

@@ -137,6 +137,33 @@ pub fn estimate_crp_alpha<S: AsRef<str>>(labels: &[Vec<S>]) -> Result<f64> {
     Ok(0.5 * (low + high))
 }
 
+/// The closed-form crp_alpha of the sample-mean-loss paper (Fini and Brutti, ICASSP
+/// 2020, and its code): speakers who join after the first, summed over sequences,
+/// over speaker changes summed over sequences, with their smoothing (1 added above,
+/// 2 below), so that it is defined for any labels.
+///
+/// ```
+/// use uisrnn_model::estimate::estimate_crp_alpha_change_ratio;
+///
+/// // a a b b a c: 2 speakers join after the first, 3 changes: (2 + 1) / (3 + 2).
+/// let labels = vec![vec!["a", "a", "b", "b", "a", "c"]];
+/// assert_eq!(estimate_crp_alpha_change_ratio(&labels), 0.6);
+/// ```
+pub fn estimate_crp_alpha_change_ratio<S: AsRef<str>>(labels: &[Vec<S>]) -> f64 {
+    let mut joins = 0usize;
+    let mut changes = 0usize;
+    for sequence in labels {
+        let speakers: std::collections::HashSet<&str> =
+            sequence.iter().map(AsRef::as_ref).collect();
+        joins += speakers.len().saturating_sub(1);
+        changes += sequence
+            .windows(2)
+            .filter(|pair| pair[0].as_ref() != pair[1].as_ref())
+            .count();
+    }
+    (joins as f64 + 1.0) / (changes as f64 + 2.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,6 +211,15 @@ mod tests {
         for i in 1..=100 {
             assert!(counts.log_likelihood(i as f64 / 100.0) <= best + 1e-12);
         }
+    }
+
+    #[test]
+    fn change_ratio_counts_joins_and_changes_over_all_sequences() {
+        let labels = parse("0_a 0_a 0_b 1_c 1_d 1_c 1_d 1_e");
+        // Joins: 1 + 2; changes: 1 + 4; smoothed: (3 + 1) / (5 + 2).
+        assert_eq!(estimate_crp_alpha_change_ratio(&labels), 4.0 / 7.0);
+        // One speaker everywhere is still defined.
+        assert_eq!(estimate_crp_alpha_change_ratio(&parse("0_a 0_a 0_a")), 0.5);
     }
 
     #[test]

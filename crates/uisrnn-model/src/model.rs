@@ -83,7 +83,7 @@ impl UisRnn {
         });
         let crp_alpha = match config.crp_alpha {
             CrpAlpha::Fixed(alpha) => Some(alpha),
-            CrpAlpha::Estimate => None,
+            CrpAlpha::Estimate | CrpAlpha::ChangeRatio => None,
         };
         Self {
             config,

@@ -16,7 +16,7 @@ use crate::backend::cpu_device;
 use crate::config::{Backprop, CrpAlpha, TrainingConfig, ValidTrainingConfig};
 use crate::core_rnn::CoreRnn;
 use crate::error::{ModelError, Result};
-use crate::estimate::estimate_crp_alpha;
+use crate::estimate::{estimate_crp_alpha, estimate_crp_alpha_change_ratio};
 use crate::fused::{self, DropoutDraw, FusedSettings};
 use crate::loss::{
     LossTerms, MaskedErrors, negative_log_likelihood, regularization, running_mean, sigma2_prior,
@@ -129,6 +129,7 @@ impl UisRnn {
         let crp_alpha = match self.config.crp_alpha {
             CrpAlpha::Fixed(alpha) => Some(alpha),
             CrpAlpha::Estimate => Some(estimate_crp_alpha(data.labels())?),
+            CrpAlpha::ChangeRatio => Some(estimate_crp_alpha_change_ratio(data.labels())),
         };
         let concatenated =
             shuffle_and_concatenate(data, config.enforce_cluster_id_uniqueness, rng)?;
@@ -240,16 +241,21 @@ impl UisRnn {
             // resumed run draws what an uninterrupted one would.
             let dropout_seed = rng.next_u64();
             let batch = batcher.next_batch(rng);
+            let targets = config
+                .sample_mean_loss
+                .and_then(NonZeroUsize::new)
+                .map(|samples| batch.sample_mean_targets(samples, rng));
+            let targets = targets.as_deref();
             let computed = if fused {
                 let dropout = (self.config.rnn_depth >= 2).then_some(DropoutDraw {
                     probability: self.config.rnn_dropout,
                     seed: dropout_seed,
                 });
-                fused::batch_gradients(&params, &batch, &settings, dropout, &self.device)
+                fused::batch_gradients(&params, &batch, targets, &settings, dropout, &self.device)
                     .map(|(terms, grads)| (terms, Gradients::Computed(grads)))
             } else {
                 device.seed(dropout_seed);
-                iteration_loss(&params, &batch, config, &device)
+                iteration_loss(&params, &batch, targets, config, &device)
                     .map(|(loss, terms)| (terms, Gradients::Graph(Box::new(loss))))
             };
             let (terms, grads) = match computed {
@@ -376,9 +382,12 @@ enum Gradients {
 }
 
 /// The loss of one batch at the current parameters, and its three terms read back.
+/// `targets` replaces the next observations as the prediction targets (the
+/// sample-mean loss), time-major like `batch.input[1..]`.
 pub(crate) fn iteration_loss(
     params: &UisRnnParams,
     batch: &Batch,
+    targets: Option<&[f32]>,
     config: &TrainingConfig,
     device: &Device,
 ) -> Result<(Tensor<1>, LossTerms)> {
@@ -394,7 +403,13 @@ pub(crate) fn iteration_loss(
     let hidden = params.init_hidden.val().repeat_dim(1, columns);
     let (outputs, _) = params.core.forward(input.clone(), hidden);
     let mean = running_mean(outputs).narrow(0, 0, steps - 1);
-    let truth = input.narrow(0, 1, steps - 1);
+    let truth = match targets {
+        Some(targets) => Tensor::from_data(
+            TensorData::new(targets.to_vec(), [steps - 1, columns, dim]),
+            device,
+        ),
+        None => input.narrow(0, 1, steps - 1),
+    };
     let errors = MaskedErrors::new(
         mean,
         truth,

@@ -1,7 +1,7 @@
 //! `uisrnn estimate`: the transition bias and crp_alpha of training labels.
 
 use uisrnn_data::TransitionBias;
-use uisrnn_model::estimate::estimate_crp_alpha;
+use uisrnn_model::estimate::{estimate_crp_alpha, estimate_crp_alpha_change_ratio};
 
 use crate::args::EstimateArgs;
 use crate::commands::{read_training_data, write_text};
@@ -19,5 +19,9 @@ pub fn run(args: &EstimateArgs) -> Result<(), CliError> {
         Ok(alpha) => lines.push(format!("crp_alpha {alpha:.9}")),
         Err(error) => lines.push(format!("crp_alpha unavailable: {error}")),
     }
+    lines.push(format!(
+        "crp_alpha_change_ratio {:.9}",
+        estimate_crp_alpha_change_ratio(data.labels())
+    ));
     write_text(None, &lines.join("\n"))
 }

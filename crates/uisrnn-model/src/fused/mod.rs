@@ -508,16 +508,17 @@ fn register<const N: usize>(
 }
 
 /// The loss terms and gradients of one batch through the fused path, ready for the
-/// optimizer.
+/// optimizer; `targets` as in `iteration_loss`.
 pub(crate) fn batch_gradients(
     params: &UisRnnParams,
     batch: &Batch,
+    targets: Option<&[f32]>,
     settings: &FusedSettings,
     dropout: Option<DropoutDraw>,
     device: &Device,
 ) -> Result<(LossTerms, GradientsParams)> {
     let host = HostParams::read(params)?;
-    let packed = PackedBatch::new(batch);
+    let packed = PackedBatch::new(batch, targets);
     let result = loss_and_gradients(&host, &packed, settings, dropout);
     let terms = result.terms;
     Ok((terms, result.into_gradients_params(params, device)))

@@ -68,7 +68,9 @@ pub(crate) struct PackedBatch {
 impl PackedBatch {
     /// Packs a padded, time-major batch. The rows a padded batch computes beyond a
     /// column's length never reach the loss, so dropping them changes nothing.
-    pub(crate) fn new(batch: &Batch) -> Self {
+    /// `given` targets (time-major `(steps - 1, batch, dim)`) replace the next
+    /// observations as targets.
+    pub(crate) fn new(batch: &Batch, given: Option<&[f32]>) -> Self {
         let dim = batch.dim;
         let mut order: Vec<usize> = (0..batch.batch).collect();
         // Stable: columns of equal length keep their order.
@@ -81,10 +83,17 @@ impl PackedBatch {
             let start = (t * batch.batch + b) * dim;
             &batch.input[start..start + dim]
         };
+        let target = |t: usize, b: usize| match given {
+            Some(given) => {
+                let start = (t * batch.batch + b) * dim;
+                &given[start..start + dim]
+            }
+            None => row(t + 1, b),
+        };
         for t in 0..steps.len() {
             for &b in &order[..steps.live[t]] {
                 inputs.extend_from_slice(row(t, b));
-                targets.extend_from_slice(row(t + 1, b));
+                targets.extend_from_slice(target(t, b));
             }
         }
         Self {
@@ -118,7 +127,7 @@ mod tests {
             batch: columns,
             dim: 1,
         };
-        let packed = PackedBatch::new(&batch);
+        let packed = PackedBatch::new(&batch, None);
         assert_eq!(packed.steps.live, vec![3, 2, 1]);
         assert_eq!(packed.steps.offsets, vec![0, 3, 5]);
         assert_eq!(packed.steps.rows, 6);

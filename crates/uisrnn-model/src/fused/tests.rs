@@ -1,6 +1,6 @@
 //! Gradient check: the fused path's loss terms and every parameter's gradient
 //! against burn's autodiff over the step-by-step GRU, on random weights and ragged
-//! batches, depth 1 and 2, both loss masks.
+//! batches, depth 1 and 2, both loss masks, next-observation and sample-mean targets.
 
 use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::optim::GradientsParams;
@@ -85,11 +85,14 @@ fn values<const D: usize>(grads: &GradientsParams, id: ParamId) -> Vec<f32> {
         .unwrap()
 }
 
-fn check(depth: usize, mask: LossMask, lengths: &[usize], seed: u64) {
+fn check(depth: usize, mask: LossMask, lengths: &[usize], seed: u64, sample_mean: bool) {
     let (dim, hidden) = (6, 8);
     let model = random_model(dim, hidden, depth, seed);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let batch = ragged_batch(lengths, dim, mask == LossMask::NonZeroValues, &mut rng);
+    let targets = sample_mean
+        .then(|| batch.sample_mean_targets(std::num::NonZeroUsize::new(2).unwrap(), &mut rng));
+    let targets = targets.as_deref();
     let config = TrainingConfig::default()
         .with_loss_mask(mask)
         .with_regularization_weight(0.01);
@@ -104,10 +107,10 @@ fn check(depth: usize, mask: LossMask, lengths: &[usize], seed: u64) {
 
     let device = cpu_device().autodiff();
     let params: UisRnnParams = model.params.clone().fork(&device).train();
-    let (loss, want_terms) = iteration_loss(&params, &batch, &config, &device).unwrap();
+    let (loss, want_terms) = iteration_loss(&params, &batch, targets, &config, &device).unwrap();
     let want = GradientsParams::from_grads(loss.backward(), &params);
     let (got_terms, got) =
-        batch_gradients(&params, &batch, &settings, None, &cpu_device()).unwrap();
+        batch_gradients(&params, &batch, targets, &settings, None, &cpu_device()).unwrap();
 
     for (name, a, b) in [
         ("nll", got_terms.nll, want_terms.nll),
@@ -149,18 +152,24 @@ fn check(depth: usize, mask: LossMask, lengths: &[usize], seed: u64) {
 
 #[test]
 fn gradients_match_autodiff_depth_1() {
-    check(1, LossMask::Observations, &[7, 3, 5, 1, 7, 2], 1);
+    check(1, LossMask::Observations, &[7, 3, 5, 1, 7, 2], 1, false);
 }
 
 #[test]
 fn gradients_match_autodiff_depth_2() {
-    check(2, LossMask::Observations, &[4, 9, 1, 6], 2);
+    check(2, LossMask::Observations, &[4, 9, 1, 6], 2, false);
 }
 
 #[test]
 fn gradients_match_autodiff_with_the_reference_mask() {
-    check(1, LossMask::NonZeroValues, &[5, 5, 2, 8], 3);
-    check(2, LossMask::NonZeroValues, &[3, 6, 6, 1, 2], 4);
+    check(1, LossMask::NonZeroValues, &[5, 5, 2, 8], 3, false);
+    check(2, LossMask::NonZeroValues, &[3, 6, 6, 1, 2], 4, false);
+}
+
+#[test]
+fn gradients_match_autodiff_with_sample_mean_targets() {
+    check(1, LossMask::Observations, &[6, 2, 9, 4], 5, true);
+    check(2, LossMask::Observations, &[3, 8, 8, 1], 6, true);
 }
 
 /// The host step (used by the CPU decoder at large hidden sizes) against
