@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use uisrnn_model::calibrate::CalibrationConfig;
 use uisrnn_model::{
     Backend, Backprop, CrpAlpha, InferenceConfig, LossMask, ModelConfig, TrainingConfig,
 };
@@ -33,6 +34,9 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// Print the transition bias and the maximum-likelihood crp_alpha of training labels.
     Estimate(EstimateArgs),
+    /// Choose crp_alpha and a scale of sigma2 by accuracy on held-out labelled
+    /// sequences, and save the model with them.
+    Calibrate(CalibrateArgs),
     /// Train on the toy data in data/, save, reload, predict and print the accuracy.
     Demo(DemoArgs),
     /// Write the seeded toy data set (data/toy_training_data.npz, data/toy_testing_data.npz).
@@ -233,6 +237,14 @@ pub struct TrainArgs {
     /// training flags are ignored). Give the same --data.
     #[arg(long)]
     pub resume: Option<PathBuf>,
+    /// Hold out this fraction of the training sequences (drawn with --seed), train on
+    /// the rest, then calibrate crp_alpha and sigma2 on the held-out ones (as
+    /// `uisrnn calibrate`). 0: train on everything, no calibration.
+    #[arg(long, default_value_t = 0.0)]
+    pub validation_fraction: f64,
+    /// The calibration grid (with --validation-fraction).
+    #[command(flatten)]
+    pub grid: GridArgs,
     /// Model and training settings.
     #[command(flatten)]
     pub training: TrainingArgs,
@@ -309,6 +321,51 @@ pub struct EvaluateArgs {
     #[arg(long)]
     pub skip_overlap: bool,
     /// Beam-search settings.
+    #[command(flatten)]
+    pub inference: InferenceArgs,
+    /// Where to compute.
+    #[command(flatten)]
+    pub device: DeviceArgs,
+}
+
+/// The calibration grid.
+#[derive(Debug, Args)]
+pub struct GridArgs {
+    /// Candidate crp_alpha values (comma-separated).
+    #[arg(long, value_delimiter = ',', default_values_t = CalibrationConfig::default().crp_alphas)]
+    pub crp_alphas: Vec<f64>,
+    /// Candidate factors for sigma2 (comma-separated; 1 keeps it as trained).
+    #[arg(long, value_delimiter = ',', default_values_t = CalibrationConfig::default().sigma2_scales)]
+    pub sigma2_scales: Vec<f64>,
+}
+
+impl GridArgs {
+    /// The calibration settings, decoding with `inference`.
+    pub fn config(&self, inference: InferenceConfig) -> CalibrationConfig {
+        CalibrationConfig {
+            crp_alphas: self.crp_alphas.clone(),
+            sigma2_scales: self.sigma2_scales.clone(),
+            inference,
+        }
+    }
+}
+
+/// `uisrnn calibrate`.
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// A fitted model file (this project's format or a reference `.uisrnn` file).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Held-out labelled sequences (npz with cluster_ids), not the training ones.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Where to save the calibrated model (default: replace --model).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// The grid.
+    #[command(flatten)]
+    pub grid: GridArgs,
+    /// Beam-search settings used on the held-out sequences.
     #[command(flatten)]
     pub inference: InferenceArgs,
     /// Where to compute.

@@ -29,6 +29,7 @@ fn run(cli: &Cli) -> Result<(), CliError> {
         Command::Predict(args) => commands::predict::run(args, cli.quiet),
         Command::Evaluate(args) => commands::evaluate::run(args, cli.quiet),
         Command::Estimate(args) => commands::estimate::run(args),
+        Command::Calibrate(args) => commands::calibrate::run(args, cli.quiet),
         Command::Demo(args) => commands::demo::run(args, cli.quiet),
         Command::ToyData(args) => commands::toy_data::run(args),
     }

@@ -177,6 +177,92 @@ fn sample_mean_loss_and_change_ratio_train_and_save_the_estimate() {
 }
 
 #[test]
+fn calibrate_chooses_constants_on_held_out_data_and_saves_them() {
+    let dir = scratch("calibrate");
+    let model = dir.join("model.safetensors");
+    let calibrated = dir.join("calibrated.safetensors");
+    stdout(&quick_train(&model, "2"));
+    let text = stdout(&uisrnn(&[
+        "calibrate",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        repo("data/toy_testing_data.npz").to_str().unwrap(),
+        "--output",
+        calibrated.to_str().unwrap(),
+        "--crp-alphas",
+        "0.1,1",
+        "--sigma2-scales",
+        "1,4",
+        "--test-iteration",
+        "1",
+        "--quiet",
+    ]));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4 + 3, "{text}");
+    let chosen = lines[5];
+    assert!(chosen.starts_with("chosen: crp_alpha "), "{text}");
+    let crp_alpha: f64 = chosen.split_whitespace().nth(2).unwrap().parse().unwrap();
+    let scale: f32 = chosen.split_whitespace().nth(4).unwrap().parse().unwrap();
+    let before = UisRnn::load(&model, &cpu_device()).unwrap();
+    let after = UisRnn::load(&calibrated, &cpu_device()).unwrap();
+    assert_eq!(after.crp_alpha(), Some(crp_alpha));
+    let (s0, s1) = (before.sigma2().unwrap(), after.sigma2().unwrap());
+    assert!((s1[0] - s0[0] * scale).abs() <= 1e-6 * s1[0].abs());
+    fails_with(
+        &uisrnn(&[
+            "calibrate",
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            repo("data/toy_testing_data.npz").to_str().unwrap(),
+            "--sigma2-scales",
+            "0",
+        ]),
+        "sigma2_scales",
+    );
+}
+
+#[test]
+fn train_with_a_validation_fraction_calibrates_on_the_held_out_sequences() {
+    let dir = scratch("validation");
+    let model = dir.join("model.safetensors");
+    let data = repo("data/toy_training_data.npz");
+    let mut args = vec![
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--hidden-size",
+        "16",
+        "--train-iteration",
+        "10",
+        "--num-permutations",
+        "2",
+        "--device",
+        "cpu",
+        "--crp-alphas",
+        "0.5,2",
+        "--sigma2-scales",
+        "1",
+        "--validation-fraction",
+        "0.1",
+    ];
+    let output = uisrnn(&args);
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("calibrated on 5 held-out sequences"),
+        "{stderr}"
+    );
+    let trained = UisRnn::load(&model, &cpu_device()).unwrap();
+    assert!([Some(0.5), Some(2.0), Some(1.0)].contains(&trained.crp_alpha()));
+    *args.last_mut().unwrap() = "1";
+    fails_with(&uisrnn(&args), "validation_fraction");
+}
+
+#[test]
 fn predict_on_the_reference_model_gives_the_reference_labels() {
     let dir = scratch("predict");
     let output = dir.join("labels.json");

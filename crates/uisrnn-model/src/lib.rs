@@ -7,6 +7,7 @@
 //! [`backend`].
 
 pub mod backend;
+pub mod calibrate;
 pub mod checkpoint;
 pub mod config;
 pub mod core_rnn;

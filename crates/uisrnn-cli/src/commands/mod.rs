@@ -1,5 +1,6 @@
 //! One module per subcommand, plus what they share.
 
+pub mod calibrate;
 pub mod demo;
 pub mod estimate;
 pub mod evaluate;

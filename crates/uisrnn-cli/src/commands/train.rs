@@ -1,14 +1,61 @@
 //! `uisrnn train`: train on a labelled sequence file and save the model.
 
-use uisrnn_model::CheckpointConfig;
+use ndarray::Array2;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use uisrnn_data::TrainingData;
+use uisrnn_model::{CheckpointConfig, InferenceConfig, ModelError};
 
 use crate::args::TrainArgs;
-use crate::commands::{TrainingRun, open_device, read_training_data, train_model};
+use crate::commands::calibrate::calibrate;
+use crate::commands::{TrainingRun, open_device, read_labelled, train_model};
 use crate::error::CliError;
+
+/// Held-out sequences and their labels.
+type HeldOut = (Vec<Array2<f64>>, Vec<Vec<String>>);
+
+/// The training data and, with `--validation-fraction F`, the held-out part:
+/// `ceil(F * sequences)` sequences drawn with a generator seeded by `--seed`.
+fn split(args: &TrainArgs) -> Result<(TrainingData, Option<HeldOut>), CliError> {
+    let fraction = args.validation_fraction;
+    let (file, labels) = read_labelled(&args.data, "train")?;
+    if fraction == 0.0 {
+        return Ok((TrainingData::new(file.sequences, labels)?, None));
+    }
+    let count = file.sequences.len();
+    let held = (fraction * count as f64).ceil() as usize;
+    if !(fraction > 0.0 && fraction < 1.0) || held >= count {
+        return Err(ModelError::InvalidConfig {
+            name: "validation_fraction",
+            reason: format!(
+                "must be in (0, 1) and leave training sequences, got {fraction} of {count} sequences"
+            ),
+        }
+        .into());
+    }
+    let mut order: Vec<usize> = (0..count).collect();
+    order.shuffle(&mut ChaCha8Rng::seed_from_u64(
+        args.training.seed ^ 0x005e_ed0f_4e1d,
+    ));
+    let mut held_out = order[..held].to_vec();
+    held_out.sort_unstable();
+    let (mut train, mut validation) = ((Vec::new(), Vec::new()), (Vec::new(), Vec::new()));
+    for (index, (sequence, labels)) in file.sequences.into_iter().zip(labels).enumerate() {
+        let part = if held_out.binary_search(&index).is_ok() {
+            &mut validation
+        } else {
+            &mut train
+        };
+        part.0.push(sequence);
+        part.1.push(labels);
+    }
+    Ok((TrainingData::new(train.0, train.1)?, Some(validation)))
+}
 
 /// Runs the command.
 pub fn run(args: &TrainArgs, quiet: bool) -> Result<(), CliError> {
-    let data = read_training_data(&args.data, "train")?;
+    let (data, held_out) = split(args)?;
     let device = open_device(&args.device, quiet)?;
     let checkpoint = args.checkpoint.as_ref().map(|path| CheckpointConfig {
         path: path.clone(),
@@ -35,7 +82,23 @@ pub fn run(args: &TrainArgs, quiet: bool) -> Result<(), CliError> {
         data.num_observations(),
         data.observation_dim()
     );
-    let model = train_model(&data, run, checkpoint.as_ref(), &device, quiet)?;
+    let mut model = train_model(&data, run, checkpoint.as_ref(), &device, quiet)?;
+    if let Some((sequences, labels)) = held_out {
+        let config = args.grid.config(InferenceConfig::default());
+        let report = calibrate(&mut model, &sequences, &labels, &config)?;
+        if !quiet {
+            eprintln!(
+                "calibrated on {} held-out sequences: accuracy {:.4} -> {:.4} (crp_alpha {}, sigma2 x {}; speakers {:.2} predicted, {:.2} true)",
+                sequences.len(),
+                report.before.accuracy,
+                report.chosen.accuracy,
+                report.chosen.crp_alpha,
+                report.chosen.sigma2_scale,
+                report.chosen.predicted_speakers,
+                report.true_speakers
+            );
+        }
+    }
     model.save(&args.model)?;
     if let Some(bias) = model.transition_bias() {
         log::info!(
