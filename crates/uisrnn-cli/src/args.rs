@@ -96,6 +96,16 @@ pub enum LossMaskArg {
     NonZeroValues,
 }
 
+/// How sequences are labelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MethodArg {
+    /// A trained UIS-RNN model (`--model`).
+    Uisrnn,
+    /// Spectral clustering (ICASSP 2018 configuration of `spectralcluster`): no
+    /// model, no training; the unsupervised baseline.
+    Spectral,
+}
+
 /// How training computes gradients.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum BackpropArg {
@@ -280,9 +290,13 @@ impl InferenceArgs {
 /// `uisrnn predict`.
 #[derive(Debug, Args)]
 pub struct PredictArgs {
-    /// A model file: this project's format or a reference `.uisrnn` file.
-    #[arg(long)]
-    pub model: PathBuf,
+    /// A model file: this project's format or a reference `.uisrnn` file (needed
+    /// with `--method uisrnn`).
+    #[arg(long, required_if_eq("method", "uisrnn"))]
+    pub model: Option<PathBuf>,
+    /// How to label: a UIS-RNN model, or spectral clustering (no model).
+    #[arg(long, value_enum, default_value_t = MethodArg::Uisrnn)]
+    pub method: MethodArg,
     /// Sequences to label (npz).
     #[arg(long)]
     pub data: PathBuf,
@@ -296,6 +310,10 @@ pub struct PredictArgs {
     /// sequences it becomes a prefix: `NAME-<index>`.
     #[arg(long, requires = "rttm")]
     pub file_id: Option<String>,
+    /// Make speaker turns from the central SECONDS of each window (e.g. the hop
+    /// between windows, 0.4 for the dev set) instead of the whole window.
+    #[arg(long, value_name = "SECONDS")]
+    pub central: Option<f64>,
     /// Beam-search settings.
     #[command(flatten)]
     pub inference: InferenceArgs,
@@ -307,12 +325,24 @@ pub struct PredictArgs {
 /// `uisrnn evaluate`.
 #[derive(Debug, Args)]
 pub struct EvaluateArgs {
-    /// A model file: this project's format or a reference `.uisrnn` file.
-    #[arg(long)]
-    pub model: PathBuf,
+    /// A model file: this project's format or a reference `.uisrnn` file (needed
+    /// with `--method uisrnn`).
+    #[arg(long, required_if_eq("method", "uisrnn"))]
+    pub model: Option<PathBuf>,
+    /// How to label: a UIS-RNN model, or spectral clustering (no model).
+    #[arg(long, value_enum, default_value_t = MethodArg::Uisrnn)]
+    pub method: MethodArg,
     /// Labelled sequences (npz with cluster_ids).
     #[arg(long)]
     pub data: PathBuf,
+    /// Score the DER against these true speaker turns (RTTM; file ids as the data's
+    /// `ids`) instead of turns made from the window labels.
+    #[arg(long)]
+    pub reference_rttm: Option<PathBuf>,
+    /// Make speaker turns from the central SECONDS of each window (e.g. the hop
+    /// between windows, 0.4 for the dev set) instead of the whole window.
+    #[arg(long, value_name = "SECONDS")]
+    pub central: Option<f64>,
     /// DER collar: total seconds removed around each reference boundary (half on
     /// each side, as pyannote.metrics).
     #[arg(long, default_value_t = 0.25)]

@@ -38,6 +38,18 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
+    /// `--method uisrnn` without `--model`.
+    #[error("--method uisrnn needs --model")]
+    MissingModel,
+    /// Spectral clustering of one sequence failed.
+    #[error("sequence {index}: {source}")]
+    Spectral {
+        /// The sequence.
+        index: usize,
+        /// Why.
+        #[source]
+        source: uisrnn_spectral::SpectralError,
+    },
     /// Encoding JSON output failed.
     #[error("cannot encode the output as JSON: {0}")]
     Json(#[from] serde_json::Error),

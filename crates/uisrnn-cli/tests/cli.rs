@@ -263,6 +263,55 @@ fn train_with_a_validation_fraction_calibrates_on_the_held_out_sequences() {
 }
 
 #[test]
+fn spectral_clustering_evaluates_the_dev_test_split_like_the_package() {
+    let data = repo("data/dev/test.npz");
+    let rttm = repo("data/dev/test.rttm");
+    let text = stdout(&uisrnn(&[
+        "evaluate",
+        "--method",
+        "spectral",
+        "--data",
+        data.to_str().unwrap(),
+        "--reference-rttm",
+        rttm.to_str().unwrap(),
+        "--central",
+        "0.4",
+        "--quiet",
+    ]));
+    // spectralcluster 0.2.22 on the same embeddings: accuracy 0.962122, 23 of 25
+    // speaker counts right, DER 0.040 (the dev set's README, pyannote.metrics).
+    assert!(text.contains("mean accuracy 0.962122"), "{text}");
+    assert!(
+        text.contains("mean speakers 2.36 predicted, 2.48 true"),
+        "{text}"
+    );
+    let der: f64 = text
+        .lines()
+        .last()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((der - 0.040).abs() < 0.0005, "{text}");
+    let labels = stdout(&uisrnn(&[
+        "predict",
+        "--method",
+        "spectral",
+        "--data",
+        data.to_str().unwrap(),
+        "--quiet",
+    ]));
+    let labels: Vec<Vec<usize>> = serde_json::from_str(&labels).unwrap();
+    assert_eq!(labels.len(), 25);
+    fails_with(
+        &uisrnn(&["predict", "--data", data.to_str().unwrap()]),
+        "--model",
+    );
+}
+
+#[test]
 fn predict_on_the_reference_model_gives_the_reference_labels() {
     let dir = scratch("predict");
     let output = dir.join("labels.json");
@@ -311,9 +360,13 @@ fn evaluate_reports_each_sequence_and_the_mean() {
             .unwrap(),
     ]));
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 6, "{text}");
-    assert!(lines[0].starts_with("seq0\taccuracy 0.526316"), "{text}");
+    assert_eq!(lines.len(), 7, "{text}");
+    assert!(
+        lines[0].starts_with("seq0\taccuracy 0.526316\tspeakers "),
+        "{text}"
+    );
     assert!(lines[5].starts_with("mean accuracy "), "{text}");
+    assert!(lines[6].starts_with("mean speakers "), "{text}");
 }
 
 #[test]
@@ -548,13 +601,14 @@ fn predict_writes_rttm_turns_and_evaluate_reports_der() {
         data.to_str().unwrap(),
     ]));
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 7, "{text}");
+    assert_eq!(lines.len(), 8, "{text}");
     assert!(
-        lines[0].starts_with("meeting0\taccuracy 0.526316\tder "),
+        lines[0].starts_with("meeting0\taccuracy 0.526316\tspeakers ")
+            && lines[0].contains("\tder "),
         "{text}"
     );
     assert!(
-        lines[6].starts_with("der ") && lines[6].contains("collar 0.25"),
+        lines[7].starts_with("der ") && lines[7].contains("collar 0.25"),
         "{text}"
     );
 

@@ -1,40 +1,60 @@
-//! `uisrnn evaluate`: label a labelled file and report sequence-match accuracy, and
-//! the diarization error rate when the file has window times.
+//! `uisrnn evaluate`: label a labelled file (UIS-RNN or spectral clustering) and
+//! report sequence-match accuracy, predicted and true speaker counts, and the
+//! diarization error rate when the file has window times (against `--reference-rttm`
+//! or against turns made from the true window labels).
 
 use uisrnn_data::{
-    DerOptions, DerReport, diarization_error_rate, labels_to_turns, sequence_match_accuracy,
+    DerOptions, DerReport, diarization_error_rate, read_rttm, sequence_match_accuracy,
 };
-use uisrnn_model::UisRnn;
 
 use crate::args::EvaluateArgs;
-use crate::commands::predict::file_id;
-use crate::commands::{open_device, read_labelled, write_text};
+use crate::commands::predict::{file_id, window_turns};
+use crate::commands::{label_sequences, read_labelled, write_text};
 use crate::error::CliError;
 
 /// Runs the command: one line per sequence, then the mean accuracy and, for timed
 /// files, the DER over all sequences (components summed, as pyannote.metrics does).
 pub fn run(args: &EvaluateArgs, quiet: bool) -> Result<(), CliError> {
-    let config = args.inference.config();
-    config.check()?;
+    args.inference.config().check()?;
     let options = DerOptions {
         collar: args.collar,
         skip_overlap: args.skip_overlap,
     };
-    let model = UisRnn::load(&args.model, &open_device(&args.device, quiet)?)?;
     let (file, truth) = read_labelled(&args.data, "evaluate")?;
-    let predicted = model.predict_many(&file.sequences, &config)?;
+    let true_turns = args.reference_rttm.as_ref().map(read_rttm).transpose()?;
+    if true_turns.is_some() && file.times.is_none() {
+        return Err(CliError::MissingTimes {
+            path: args.data.clone(),
+        });
+    }
+    let predicted = label_sequences(
+        args.method,
+        args.model.as_deref(),
+        &args.device,
+        &args.inference,
+        &file.sequences,
+        quiet,
+    )?;
 
     let mut lines = Vec::with_capacity(predicted.len() + 2);
     let mut accuracy_sum = 0.0;
+    let mut speaker_sums = (0, 0);
     let (mut all_reference, mut all_hypothesis) = (Vec::new(), Vec::new());
     for (index, (labels, truth)) in predicted.iter().zip(&truth).enumerate() {
         let id = file_id(&file, index, None);
         let accuracy = sequence_match_accuracy(labels, truth)?;
         accuracy_sum += accuracy;
-        let mut line = format!("{id}\taccuracy {accuracy:.6}");
+        let (predicted_speakers, true_speakers) = (count(labels), count(truth));
+        speaker_sums.0 += predicted_speakers;
+        speaker_sums.1 += true_speakers;
+        let mut line =
+            format!("{id}\taccuracy {accuracy:.6}\tspeakers {predicted_speakers}/{true_speakers}");
         if let Some(times) = &file.times {
-            let reference = labels_to_turns(&id, truth, &times[index])?;
-            let hypothesis = labels_to_turns(&id, labels, &times[index])?;
+            let reference = match &true_turns {
+                Some(turns) => turns.iter().filter(|t| t.file_id == id).cloned().collect(),
+                None => window_turns(&id, truth, &times[index], args.central)?,
+            };
+            let hypothesis = window_turns(&id, labels, &times[index], args.central)?;
             let report = diarization_error_rate(&reference, &hypothesis, &options)?;
             line.push_str(&format!("\tder {:.6}", report.der));
             all_reference.extend(reference);
@@ -42,15 +62,26 @@ pub fn run(args: &EvaluateArgs, quiet: bool) -> Result<(), CliError> {
         }
         lines.push(line);
     }
+    let n = predicted.len() as f64;
+    lines.push(format!("mean accuracy {:.6}", accuracy_sum / n));
     lines.push(format!(
-        "mean accuracy {:.6}",
-        accuracy_sum / predicted.len() as f64
+        "mean speakers {:.2} predicted, {:.2} true",
+        speaker_sums.0 as f64 / n,
+        speaker_sums.1 as f64 / n
     ));
     if file.times.is_some() {
         let report = diarization_error_rate(&all_reference, &all_hypothesis, &options)?;
         lines.push(describe(&report, &options));
     }
     write_text(None, &lines.join("\n"))
+}
+
+/// The number of distinct labels.
+fn count<L: Ord>(labels: &[L]) -> usize {
+    labels
+        .iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
 }
 
 fn describe(report: &DerReport, options: &DerOptions) -> String {

@@ -19,7 +19,7 @@ use uisrnn_model::{
     CheckpointConfig, Device, IterationReport, ModelConfig, TrainingConfig, UisRnn,
 };
 
-use crate::args::DeviceArgs;
+use crate::args::{DeviceArgs, InferenceArgs, MethodArg};
 use crate::error::CliError;
 
 /// The device `--device` asks for; says on stderr which one it is unless `quiet`.
@@ -29,6 +29,39 @@ pub fn open_device(args: &DeviceArgs, quiet: bool) -> Result<Device, CliError> {
         eprintln!("device: {}", uisrnn_model::backend::describe(&device));
     }
     Ok(device)
+}
+
+/// Labels every sequence with `method`: UIS-RNN with the model at `model` (on the
+/// device `device` asks for), or spectral clustering.
+pub fn label_sequences(
+    method: MethodArg,
+    model: Option<&Path>,
+    device: &DeviceArgs,
+    inference: &InferenceArgs,
+    sequences: &[ndarray::Array2<f64>],
+    quiet: bool,
+) -> Result<Vec<Vec<usize>>, CliError> {
+    match (method, model) {
+        (MethodArg::Uisrnn, Some(path)) => {
+            let config = inference.config();
+            config.check()?;
+            let model = UisRnn::load(path, &open_device(device, quiet)?)?;
+            Ok(model.predict_many(sequences, &config)?)
+        }
+        (MethodArg::Uisrnn, None) => Err(CliError::MissingModel),
+        (MethodArg::Spectral, _) => {
+            let clusterer = uisrnn_spectral::SpectralClusterer::default();
+            sequences
+                .iter()
+                .enumerate()
+                .map(|(index, sequence)| {
+                    clusterer
+                        .predict(sequence.view())
+                        .map_err(|source| CliError::Spectral { index, source })
+                })
+                .collect()
+        }
+    }
 }
 
 /// Reads a sequence file and turns it into training data (labels required).
