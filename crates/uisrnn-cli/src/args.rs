@@ -106,6 +106,25 @@ pub enum MethodArg {
     Spectral,
 }
 
+/// How `predict` and `evaluate` label sequences: the method, and for UIS-RNN the
+/// model, the beam search and the device.
+#[derive(Debug, Args)]
+pub struct LabelingArgs {
+    /// A model file: this project's format or a reference `.uisrnn` file (needed
+    /// with `--method uisrnn`).
+    #[arg(long, required_if_eq("method", "uisrnn"))]
+    pub model: Option<PathBuf>,
+    /// How to label: a UIS-RNN model, or spectral clustering (no model).
+    #[arg(long, value_enum, default_value_t = MethodArg::Uisrnn)]
+    pub method: MethodArg,
+    /// Beam-search settings.
+    #[command(flatten)]
+    pub inference: InferenceArgs,
+    /// Where to compute.
+    #[command(flatten)]
+    pub device: DeviceArgs,
+}
+
 /// How training computes gradients.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum BackpropArg {
@@ -290,13 +309,9 @@ impl InferenceArgs {
 /// `uisrnn predict`.
 #[derive(Debug, Args)]
 pub struct PredictArgs {
-    /// A model file: this project's format or a reference `.uisrnn` file (needed
-    /// with `--method uisrnn`).
-    #[arg(long, required_if_eq("method", "uisrnn"))]
-    pub model: Option<PathBuf>,
-    /// How to label: a UIS-RNN model, or spectral clustering (no model).
-    #[arg(long, value_enum, default_value_t = MethodArg::Uisrnn)]
-    pub method: MethodArg,
+    /// How sequences are labelled.
+    #[command(flatten)]
+    pub labeling: LabelingArgs,
     /// Sequences to label (npz).
     #[arg(long)]
     pub data: PathBuf,
@@ -314,24 +329,14 @@ pub struct PredictArgs {
     /// between windows, 0.4 for the dev set) instead of the whole window.
     #[arg(long, value_name = "SECONDS")]
     pub central: Option<f64>,
-    /// Beam-search settings.
-    #[command(flatten)]
-    pub inference: InferenceArgs,
-    /// Where to compute.
-    #[command(flatten)]
-    pub device: DeviceArgs,
 }
 
 /// `uisrnn evaluate`.
 #[derive(Debug, Args)]
 pub struct EvaluateArgs {
-    /// A model file: this project's format or a reference `.uisrnn` file (needed
-    /// with `--method uisrnn`).
-    #[arg(long, required_if_eq("method", "uisrnn"))]
-    pub model: Option<PathBuf>,
-    /// How to label: a UIS-RNN model, or spectral clustering (no model).
-    #[arg(long, value_enum, default_value_t = MethodArg::Uisrnn)]
-    pub method: MethodArg,
+    /// How sequences are labelled.
+    #[command(flatten)]
+    pub labeling: LabelingArgs,
     /// Labelled sequences (npz with cluster_ids).
     #[arg(long)]
     pub data: PathBuf,
@@ -350,12 +355,6 @@ pub struct EvaluateArgs {
     /// DER: do not score regions where reference speakers overlap.
     #[arg(long)]
     pub skip_overlap: bool,
-    /// Beam-search settings.
-    #[command(flatten)]
-    pub inference: InferenceArgs,
-    /// Where to compute.
-    #[command(flatten)]
-    pub device: DeviceArgs,
 }
 
 /// The calibration grid.

@@ -9,32 +9,20 @@ use uisrnn_data::{
 
 use crate::args::EvaluateArgs;
 use crate::commands::predict::{file_id, window_turns};
-use crate::commands::{label_sequences, read_labelled, write_text};
+use crate::commands::{label_sequences, read_labelled, require_times, write_text};
 use crate::error::CliError;
 
 /// Runs the command: one line per sequence, then the mean accuracy and, for timed
 /// files, the DER over all sequences (components summed, as pyannote.metrics does).
 pub fn run(args: &EvaluateArgs, quiet: bool) -> Result<(), CliError> {
-    args.inference.config().check()?;
     let options = DerOptions {
         collar: args.collar,
         skip_overlap: args.skip_overlap,
     };
     let (file, truth) = read_labelled(&args.data, "evaluate")?;
     let true_turns = args.reference_rttm.as_ref().map(read_rttm).transpose()?;
-    if true_turns.is_some() && file.times.is_none() {
-        return Err(CliError::MissingTimes {
-            path: args.data.clone(),
-        });
-    }
-    let predicted = label_sequences(
-        args.method,
-        args.model.as_deref(),
-        &args.device,
-        &args.inference,
-        &file.sequences,
-        quiet,
-    )?;
+    require_times(&file, &args.data, true_turns.is_some())?;
+    let predicted = label_sequences(&args.labeling, &file.sequences, quiet)?;
 
     let mut lines = Vec::with_capacity(predicted.len() + 2);
     let mut accuracy_sum = 0.0;

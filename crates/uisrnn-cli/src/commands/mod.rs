@@ -19,7 +19,7 @@ use uisrnn_model::{
     CheckpointConfig, Device, IterationReport, ModelConfig, TrainingConfig, UisRnn,
 };
 
-use crate::args::{DeviceArgs, InferenceArgs, MethodArg};
+use crate::args::{DeviceArgs, LabelingArgs, MethodArg};
 use crate::error::CliError;
 
 /// The device `--device` asks for; says on stderr which one it is unless `quiet`.
@@ -31,21 +31,18 @@ pub fn open_device(args: &DeviceArgs, quiet: bool) -> Result<Device, CliError> {
     Ok(device)
 }
 
-/// Labels every sequence with `method`: UIS-RNN with the model at `model` (on the
-/// device `device` asks for), or spectral clustering.
+/// Labels every sequence as `labeling` says: UIS-RNN with the model (on the device
+/// asked for), or spectral clustering.
 pub fn label_sequences(
-    method: MethodArg,
-    model: Option<&Path>,
-    device: &DeviceArgs,
-    inference: &InferenceArgs,
+    labeling: &LabelingArgs,
     sequences: &[ndarray::Array2<f64>],
     quiet: bool,
 ) -> Result<Vec<Vec<usize>>, CliError> {
-    match (method, model) {
+    let config = labeling.inference.config();
+    config.check()?;
+    match (labeling.method, &labeling.model) {
         (MethodArg::Uisrnn, Some(path)) => {
-            let config = inference.config();
-            config.check()?;
-            let model = UisRnn::load(path, &open_device(device, quiet)?)?;
+            let model = UisRnn::load(path, &open_device(&labeling.device, quiet)?)?;
             Ok(model.predict_many(sequences, &config)?)
         }
         (MethodArg::Uisrnn, None) => Err(CliError::MissingModel),
@@ -62,6 +59,17 @@ pub fn label_sequences(
                 .collect()
         }
     }
+}
+
+/// Fails with [`CliError::MissingTimes`] when `needed` and the file has no window
+/// times (checked before any decoding, so it fails fast).
+pub fn require_times(file: &SequenceFile, path: &Path, needed: bool) -> Result<(), CliError> {
+    if needed && file.times.is_none() {
+        return Err(CliError::MissingTimes {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(())
 }
 
 /// Reads a sequence file and turns it into training data (labels required).

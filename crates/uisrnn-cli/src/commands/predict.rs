@@ -4,29 +4,16 @@
 use std::path::Path;
 
 use crate::args::PredictArgs;
-use crate::commands::{label_sequences, write_text};
+use crate::commands::{label_sequences, require_times, write_text};
 use crate::error::CliError;
 use uisrnn_data::{SequenceFile, Turn, labels_to_turns, read_sequence_file, write_rttm};
 
 /// Runs the command: the output is a JSON array with one array of integer labels per
 /// input sequence, in input order; with `--rttm`, the speaker turns too.
 pub fn run(args: &PredictArgs, quiet: bool) -> Result<(), CliError> {
-    args.inference.config().check()?;
     let file = read_sequence_file(&args.data)?;
-    // Check the timing before decoding, so a missing `starts` fails fast.
-    if args.rttm.is_some() && file.times.is_none() {
-        return Err(CliError::MissingTimes {
-            path: args.data.clone(),
-        });
-    }
-    let labels = label_sequences(
-        args.method,
-        args.model.as_deref(),
-        &args.device,
-        &args.inference,
-        &file.sequences,
-        quiet,
-    )?;
+    require_times(&file, &args.data, args.rttm.is_some())?;
+    let labels = label_sequences(&args.labeling, &file.sequences, quiet)?;
     if let Some(rttm) = &args.rttm {
         let turns = turns_of(
             &file,
