@@ -102,6 +102,33 @@ fn trained_model_saves_and_loads_bit_identical_and_training_repeats() {
     assert_eq!(a.config().observation_dim, 256);
 }
 
+/// `train` of a hidden-size-16 model on the CPU for `iterations` iterations (2
+/// permutations), then `extra`.
+fn tiny_train<'a>(
+    data: &'a str,
+    model: &'a str,
+    iterations: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "train",
+        "--data",
+        data,
+        "--model",
+        model,
+        "--hidden-size",
+        "16",
+        "--train-iteration",
+        iterations,
+        "--num-permutations",
+        "2",
+        "--device",
+        "cpu",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 #[test]
 fn the_same_run_twice_writes_byte_identical_model_and_checkpoint_files() {
     let dir = scratch("reproducible");
@@ -109,28 +136,20 @@ fn the_same_run_twice_writes_byte_identical_model_and_checkpoint_files() {
     let run = |name: &str| -> (Vec<u8>, Vec<u8>) {
         let model = dir.join(format!("{name}.safetensors"));
         let checkpoint = dir.join(format!("{name}.ckpt"));
-        stdout(&uisrnn(&[
-            "train",
-            "--data",
+        stdout(&uisrnn(&tiny_train(
             data.to_str().unwrap(),
-            "--model",
             model.to_str().unwrap(),
-            "--hidden-size",
-            "16",
-            "--train-iteration",
             "12",
-            "--num-permutations",
-            "2",
-            "--seed",
-            "3",
-            "--checkpoint",
-            checkpoint.to_str().unwrap(),
-            "--checkpoint-every",
-            "10",
-            "--quiet",
-            "--device",
-            "cpu",
-        ]));
+            &[
+                "--seed",
+                "3",
+                "--checkpoint",
+                checkpoint.to_str().unwrap(),
+                "--checkpoint-every",
+                "10",
+                "--quiet",
+            ],
+        )));
         (
             std::fs::read(&model).unwrap(),
             std::fs::read(&checkpoint).unwrap(),
@@ -147,26 +166,18 @@ fn sample_mean_loss_and_change_ratio_train_and_save_the_estimate() {
     let dir = scratch("sml");
     let model = dir.join("sml.safetensors");
     let data = repo("data/toy_training_data.npz");
-    let mut args = vec![
-        "train",
-        "--data",
+    let mut args = tiny_train(
         data.to_str().unwrap(),
-        "--model",
         model.to_str().unwrap(),
-        "--hidden-size",
-        "16",
-        "--train-iteration",
         "5",
-        "--num-permutations",
-        "2",
-        "--quiet",
-        "--device",
-        "cpu",
-        "--crp-alpha",
-        "change-ratio",
-        "--sample-mean-loss",
-        "2",
-    ];
+        &[
+            "--quiet",
+            "--crp-alpha",
+            "change-ratio",
+            "--sample-mean-loss",
+            "2",
+        ],
+    );
     stdout(&uisrnn(&args));
     let trained = UisRnn::load(&model, &cpu_device()).unwrap();
     let file = uisrnn_data::read_sequence_file(&data).unwrap();
@@ -228,27 +239,19 @@ fn train_with_a_validation_fraction_calibrates_on_the_held_out_sequences() {
     let dir = scratch("validation");
     let model = dir.join("model.safetensors");
     let data = repo("data/toy_training_data.npz");
-    let mut args = vec![
-        "train",
-        "--data",
+    let mut args = tiny_train(
         data.to_str().unwrap(),
-        "--model",
         model.to_str().unwrap(),
-        "--hidden-size",
-        "16",
-        "--train-iteration",
         "10",
-        "--num-permutations",
-        "2",
-        "--device",
-        "cpu",
-        "--crp-alphas",
-        "0.5,2",
-        "--sigma2-scales",
-        "1",
-        "--validation-fraction",
-        "0.1",
-    ];
+        &[
+            "--crp-alphas",
+            "0.5,2",
+            "--sigma2-scales",
+            "1",
+            "--validation-fraction",
+            "0.1",
+        ],
+    );
     let output = uisrnn(&args);
     let stderr = String::from_utf8_lossy(&output.stderr).to_string();
     assert!(output.status.success(), "{stderr}");

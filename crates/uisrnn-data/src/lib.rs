@@ -35,7 +35,7 @@ pub use batch::{Batch, BatchSize, Batcher};
 pub use concat::{ConcatenatedData, enforce_cluster_id_uniqueness, shuffle_and_concatenate};
 pub use der::{DerOptions, DerReport, diarization_error_rate, jaccard_error_rate};
 pub use error::{DataError, Result};
-pub use metrics::sequence_match_accuracy;
+pub use metrics::{number_of_speakers, sequence_match_accuracy};
 pub use npz::{
     Precision, SequenceFile, read_sequence_bytes, read_sequence_file, write_sequence_file,
     write_sequence_file_as,

@@ -8,6 +8,18 @@ use pathfinding::matrix::Matrix;
 
 use crate::error::{DataError, Result};
 
+/// The number of distinct labels (speakers) in a labelling.
+///
+/// ```
+/// assert_eq!(uisrnn_data::number_of_speakers(&["a", "b", "a", "c"]), 3);
+/// ```
+pub fn number_of_speakers<L: Eq + Hash>(labels: &[L]) -> usize {
+    labels
+        .iter()
+        .collect::<std::collections::HashSet<_>>()
+        .len()
+}
+
 /// Sequence-match accuracy: the fraction of positions on which two labellings agree
 /// under the best one-to-one mapping between their labels (linear sum assignment on
 /// the co-occurrence counts). Symmetric; labels need not be of the same kind.

@@ -11,7 +11,7 @@
 //! scale), so a saved model carries them.
 
 use ndarray::Array2;
-use uisrnn_data::{Observation, sequence_match_accuracy};
+use uisrnn_data::{Observation, number_of_speakers, sequence_match_accuracy};
 
 use crate::config::InferenceConfig;
 use crate::error::{ModelError, Result};
@@ -82,23 +82,16 @@ fn positive_values(name: &'static str, values: &[f64]) -> Result<()> {
     Ok(())
 }
 
-fn speakers(labels: &[usize]) -> usize {
-    let mut seen: Vec<usize> = labels.to_vec();
-    seen.sort_unstable();
-    seen.dedup();
-    seen.len()
-}
-
 impl UisRnn {
     /// This model with sigma2 multiplied by `scale` and crp_alpha set.
-    fn with_decoding_constants(&self, crp_alpha: f64, scale: f64) -> Result<Self> {
+    fn with_decoding_constants(&self, crp_alpha: f64, scale: f64) -> Self {
         let mut model = self.clone();
         if scale != 1.0 {
             model.params.sigma2 = model.params.sigma2.map(|s| s.mul_scalar(scale));
         }
         model.crp_alpha = Some(crp_alpha);
         model.decoder_context = std::sync::OnceLock::new();
-        Ok(model)
+        model
     }
 
     /// Mean accuracy and predicted speakers of this model on labelled sequences.
@@ -110,13 +103,13 @@ impl UisRnn {
         crp_alpha: f64,
         scale: f64,
     ) -> Result<CalibrationPoint> {
-        let model = self.with_decoding_constants(crp_alpha, scale)?;
+        let model = self.with_decoding_constants(crp_alpha, scale);
         let predicted = model.predict_many(sequences, config)?;
         let mut accuracy = 0.0;
         let mut count = 0.0;
         for (predicted, truth) in predicted.iter().zip(labels) {
             accuracy += sequence_match_accuracy(predicted, truth)?;
-            count += speakers(predicted) as f64;
+            count += number_of_speakers(predicted) as f64;
         }
         let n = sequences.len() as f64;
         Ok(CalibrationPoint {
@@ -197,15 +190,10 @@ impl UisRnn {
                 })
             })
             .expect("the grid has a point");
-        *self = self.with_decoding_constants(chosen.crp_alpha, chosen.sigma2_scale)?;
+        *self = self.with_decoding_constants(chosen.crp_alpha, chosen.sigma2_scale);
         let true_speakers = labels
             .iter()
-            .map(|l| {
-                let mut l = l.clone();
-                l.sort();
-                l.dedup();
-                l.len() as f64
-            })
+            .map(|l| number_of_speakers(l) as f64)
             .sum::<f64>()
             / labels.len() as f64;
         Ok(CalibrationReport {

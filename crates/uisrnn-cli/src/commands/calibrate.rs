@@ -1,9 +1,8 @@
 //! `uisrnn calibrate`: choose crp_alpha and a scale of sigma2 by accuracy on held-out
 //! labelled sequences, and save the model with them.
 
-use ndarray::Array2;
 use uisrnn_model::UisRnn;
-use uisrnn_model::calibrate::{CalibrationConfig, CalibrationReport};
+use uisrnn_model::calibrate::CalibrationReport;
 
 use crate::args::CalibrateArgs;
 use crate::commands::{open_device, read_labelled, write_text};
@@ -16,20 +15,10 @@ pub fn run(args: &CalibrateArgs, quiet: bool) -> Result<(), CliError> {
     let config = args.grid.config(inference);
     let mut model = UisRnn::load(&args.model, &open_device(&args.device, quiet)?)?;
     let (file, labels) = read_labelled(&args.data, "calibrate")?;
-    let report = calibrate(&mut model, &file.sequences, &labels, &config)?;
+    let report = model.calibrate(&file.sequences, &labels, &config)?;
     write_text(None, &describe(&report))?;
     model.save(args.output.as_ref().unwrap_or(&args.model))?;
     Ok(())
-}
-
-/// Calibrates `model` on held-out sequences (shared with `train --validation-fraction`).
-pub fn calibrate(
-    model: &mut UisRnn,
-    sequences: &[Array2<f64>],
-    labels: &[Vec<String>],
-    config: &CalibrationConfig,
-) -> Result<CalibrationReport, CliError> {
-    Ok(model.calibrate(sequences, labels, config)?)
 }
 
 /// One line per grid point, then the model's own constants and the choice.

@@ -4,7 +4,8 @@
 //! or against turns made from the true window labels).
 
 use uisrnn_data::{
-    DerOptions, DerReport, diarization_error_rate, read_rttm, sequence_match_accuracy,
+    DerOptions, DerReport, diarization_error_rate, number_of_speakers, read_rttm,
+    sequence_match_accuracy,
 };
 
 use crate::args::EvaluateArgs;
@@ -32,7 +33,8 @@ pub fn run(args: &EvaluateArgs, quiet: bool) -> Result<(), CliError> {
         let id = file_id(&file, index, None);
         let accuracy = sequence_match_accuracy(labels, truth)?;
         accuracy_sum += accuracy;
-        let (predicted_speakers, true_speakers) = (count(labels), count(truth));
+        let (predicted_speakers, true_speakers) =
+            (number_of_speakers(labels), number_of_speakers(truth));
         speaker_sums.0 += predicted_speakers;
         speaker_sums.1 += true_speakers;
         let mut line =
@@ -62,14 +64,6 @@ pub fn run(args: &EvaluateArgs, quiet: bool) -> Result<(), CliError> {
         lines.push(describe(&report, &options));
     }
     write_text(None, &lines.join("\n"))
-}
-
-/// The number of distinct labels.
-fn count<L: Ord>(labels: &[L]) -> usize {
-    labels
-        .iter()
-        .collect::<std::collections::BTreeSet<_>>()
-        .len()
 }
 
 fn describe(report: &DerReport, options: &DerOptions) -> String {

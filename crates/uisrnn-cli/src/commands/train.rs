@@ -8,7 +8,6 @@ use uisrnn_data::TrainingData;
 use uisrnn_model::{CheckpointConfig, InferenceConfig, ModelError};
 
 use crate::args::TrainArgs;
-use crate::commands::calibrate::calibrate;
 use crate::commands::{TrainingRun, open_device, read_labelled, train_model};
 use crate::error::CliError;
 
@@ -85,7 +84,7 @@ pub fn run(args: &TrainArgs, quiet: bool) -> Result<(), CliError> {
     let mut model = train_model(&data, run, checkpoint.as_ref(), &device, quiet)?;
     if let Some((sequences, labels)) = held_out {
         let config = args.grid.config(InferenceConfig::default());
-        let report = calibrate(&mut model, &sequences, &labels, &config)?;
+        let report = model.calibrate(&sequences, &labels, &config)?;
         if !quiet {
             eprintln!(
                 "calibrated on {} held-out sequences: accuracy {:.4} -> {:.4} (crp_alpha {}, sigma2 x {}; speakers {:.2} predicted, {:.2} true)",
