@@ -315,6 +315,24 @@ fn spectral_clustering_evaluates_the_dev_test_split_like_the_package() {
 }
 
 #[test]
+fn a_central_span_that_is_not_positive_is_refused() {
+    let data = repo("data/dev/test.npz");
+    for bad in ["--central=0", "--central=-0.4", "--central=NaN"] {
+        fails_with(
+            &uisrnn(&[
+                "evaluate",
+                "--method",
+                "spectral",
+                "--data",
+                data.to_str().unwrap(),
+                bad,
+            ]),
+            "central",
+        );
+    }
+}
+
+#[test]
 fn predict_on_the_reference_model_gives_the_reference_labels() {
     let dir = scratch("predict");
     let output = dir.join("labels.json");
