@@ -53,7 +53,7 @@ fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
 }
 
 fn model(hidden: usize, device: &Device) -> UisRnn {
-    let config = ModelConfig::default()
+    let config = ModelConfig::reference()
         .with_observation_dim(DIM)
         .with_rnn_hidden_size(hidden)
         .with_transition_bias(Some(0.1));
@@ -101,7 +101,7 @@ fn decode(c: &mut Criterion) {
 
 fn train(c: &mut Criterion) {
     let (data, _) = toy();
-    let training = TrainingConfig::default()
+    let training = TrainingConfig::reference()
         .with_train_iteration(TRAIN_ITERATIONS)
         .with_num_permutations(2);
     let mut group = group(c, "train");

@@ -43,7 +43,7 @@ const BASE_HIDDEN: usize = 64;
 const BASE_TEST_ITERATION: usize = 1;
 
 fn random_model(hidden: usize, seed: u64) -> UisRnn {
-    let config = ModelConfig::default()
+    let config = ModelConfig::reference()
         .with_observation_dim(DIM)
         .with_rnn_hidden_size(hidden)
         .with_transition_bias(Some(0.1));

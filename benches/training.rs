@@ -51,11 +51,11 @@ fn train(c: &mut Criterion) {
         for hidden in HIDDEN_SIZES {
             group.bench_function(BenchmarkId::from_parameter(format!("H{hidden}")), |b| {
                 b.iter_custom(|iterations| {
-                    let config = ModelConfig::default()
+                    let config = ModelConfig::reference()
                         .with_observation_dim(256)
                         .with_rnn_hidden_size(hidden);
                     let mut model = UisRnn::new(config, &cpu_device(), 0).expect("model");
-                    let training = TrainingConfig::default()
+                    let training = TrainingConfig::reference()
                         .with_train_iteration(iterations as usize)
                         .with_learning_rate(1e-3);
                     let mut rng = ChaCha8Rng::seed_from_u64(0);

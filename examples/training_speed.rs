@@ -152,11 +152,11 @@ fn peak_rate() -> f64 {
 }
 
 fn timed_fit(data: &TrainingData, options: &Options, iterations: usize) -> f64 {
-    let config = ModelConfig::default()
+    let config = ModelConfig::reference()
         .with_observation_dim(DIM)
         .with_rnn_hidden_size(options.hidden);
     let mut model = UisRnn::new(config, &cpu_device(), options.seed).expect("model");
-    let training = TrainingConfig::default()
+    let training = TrainingConfig::reference()
         .with_train_iteration(iterations)
         .with_batch_size(Some(BATCH))
         .with_num_permutations(10)

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use uisrnn_model::calibrate::CalibrationConfig;
 use uisrnn_model::{
-    Backend, Backprop, CrpAlpha, InferenceConfig, LossMask, ModelConfig, TrainingConfig,
+    Backend, Backprop, CrpAlpha, InferenceConfig, LossMask, ModelConfig, Preset, TrainingConfig,
 };
 
 /// UIS-RNN speaker diarization: train, predict, evaluate.
@@ -27,7 +27,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Train a model on a labelled sequence file and save it.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Label the sequences of a file; prints one JSON array of labels per sequence.
     Predict(PredictArgs),
     /// Label the sequences of a labelled file and report sequence-match accuracy.
@@ -136,9 +136,32 @@ pub enum BackpropArg {
     Autodiff,
 }
 
-/// Model and training settings (defaults: the reference's).
+/// Which preset the unset training flags come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PresetArg {
+    /// The recipe with the best held-out accuracy on realistic conversations.
+    Recommended,
+    /// The reference implementation's exact behaviour.
+    Reference,
+}
+
+impl From<PresetArg> for Preset {
+    fn from(value: PresetArg) -> Self {
+        match value {
+            PresetArg::Recommended => Preset::Recommended,
+            PresetArg::Reference => Preset::Reference,
+        }
+    }
+}
+
+/// Model and training settings (defaults: the chosen --preset's).
 #[derive(Debug, Args)]
 pub struct TrainingArgs {
+    /// Where unset flags take their values from: `recommended` (sample-mean loss 2,
+    /// crp_alpha change-ratio, 3000 iterations, 20 % held out to calibrate) or
+    /// `reference` (google/uis-rnn's defaults: same training steps and labels).
+    #[arg(long, value_enum, default_value_t = PresetArg::Recommended)]
+    pub preset: PresetArg,
     /// GRU hidden size.
     #[arg(long, default_value_t = 512)]
     pub hidden_size: usize,
@@ -148,9 +171,9 @@ pub struct TrainingArgs {
     /// Dropout between GRU layers.
     #[arg(long, default_value_t = 0.2)]
     pub dropout: f64,
-    /// Number of training iterations.
-    #[arg(long, default_value_t = 20000)]
-    pub train_iteration: usize,
+    /// Number of training iterations [recommended: 3000; reference: 20000].
+    #[arg(long)]
+    pub train_iteration: Option<usize>,
     /// Adam learning rate.
     #[arg(long, default_value_t = 1e-3)]
     pub learning_rate: f64,
@@ -177,9 +200,9 @@ pub struct TrainingArgs {
     pub transition_bias: Option<f64>,
     /// crp_alpha, or `estimate` to take the maximum-likelihood value of the labels, or
     /// `change-ratio` for the sample-mean-loss paper's closed form (joining speakers
-    /// over speaker changes).
-    #[arg(long, default_value = "1.0", value_parser = parse_crp_alpha)]
-    pub crp_alpha: CrpAlpha,
+    /// over speaker changes) [recommended: change-ratio; reference: 1.0].
+    #[arg(long, value_parser = parse_crp_alpha)]
+    pub crp_alpha: Option<CrpAlpha>,
     /// Weight of the L2-norm regularization.
     #[arg(long, default_value_t = 1e-5)]
     pub regularization_weight: f64,
@@ -197,9 +220,27 @@ pub struct TrainingArgs {
     #[arg(long, value_enum, default_value_t = BackpropArg::Auto)]
     pub backprop: BackpropArg,
     /// Train with the sample-mean loss, each target the mean of N later observations
-    /// of the same speaker (2 in the paper); off by default (the reference's loss).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub sample_mean_loss: Option<u64>,
+    /// of the same speaker (2 in the paper); 0: the reference's loss, the next
+    /// observation [recommended: 2; reference: 0].
+    #[arg(long, value_name = "N")]
+    pub sample_mean_loss: Option<usize>,
+    /// Rotate each training sub-sequence by one of N random rotations drawn before
+    /// training (0: off), so the network cannot memorise the training speakers'
+    /// directions.
+    #[arg(long, value_name = "N")]
+    pub rotations: Option<usize>,
+    /// Add N augmented copies of every training conversation (with
+    /// --speaker-substitution and/or --subsequence-min-fraction).
+    #[arg(long, value_name = "N")]
+    pub augmented_copies: Option<usize>,
+    /// In the augmented copies, replace each speaker with this probability by a
+    /// speaker of another training conversation.
+    #[arg(long, value_name = "P")]
+    pub speaker_substitution: Option<f64>,
+    /// In the augmented copies, keep a random stretch of at least this fraction of each
+    /// conversation (1: whole conversations).
+    #[arg(long, value_name = "F")]
+    pub subsequence_min_fraction: Option<f64>,
     /// Seed of every random choice (initialisation, shuffling, batches, dropout).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -208,20 +249,29 @@ pub struct TrainingArgs {
 impl TrainingArgs {
     /// The model settings, for observation dimension `dim` (taken from the data).
     pub fn model_config(&self, dim: usize) -> ModelConfig {
-        ModelConfig::default()
+        let preset = Preset::from(self.preset).model_config();
+        preset
+            .clone()
             .with_observation_dim(dim)
             .with_rnn_hidden_size(self.hidden_size)
             .with_rnn_depth(self.depth)
             .with_rnn_dropout(self.dropout)
             .with_transition_bias(self.transition_bias)
-            .with_crp_alpha(self.crp_alpha)
+            .with_crp_alpha(self.crp_alpha.unwrap_or(preset.crp_alpha))
             .with_sigma2(self.sigma2)
     }
 
     /// The training settings.
     pub fn training_config(&self) -> TrainingConfig {
-        TrainingConfig::default()
-            .with_train_iteration(self.train_iteration)
+        let preset = Preset::from(self.preset).training_config();
+        let sample_mean_loss = match self.sample_mean_loss {
+            Some(0) => None,
+            Some(n) => Some(n),
+            None => preset.sample_mean_loss,
+        };
+        preset
+            .clone()
+            .with_train_iteration(self.train_iteration.unwrap_or(preset.train_iteration))
             .with_learning_rate(self.learning_rate)
             .with_learning_rate_half_life(self.learning_rate_half_life)
             .with_batch_size(match self.batch_size {
@@ -238,7 +288,17 @@ impl TrainingArgs {
                 LossMaskArg::Observations => LossMask::Observations,
                 LossMaskArg::NonZeroValues => LossMask::NonZeroValues,
             })
-            .with_sample_mean_loss(self.sample_mean_loss.map(|n| n as usize))
+            .with_sample_mean_loss(sample_mean_loss)
+            .with_rotations(self.rotations.unwrap_or(preset.rotations))
+            .with_augmented_copies(self.augmented_copies.unwrap_or(preset.augmented_copies))
+            .with_speaker_substitution(
+                self.speaker_substitution
+                    .unwrap_or(preset.speaker_substitution),
+            )
+            .with_subsequence_min_fraction(
+                self.subsequence_min_fraction
+                    .unwrap_or(preset.subsequence_min_fraction),
+            )
             .with_backprop(match self.backprop {
                 BackpropArg::Auto => Backprop::Auto,
                 BackpropArg::Fused => Backprop::Fused,
@@ -268,9 +328,18 @@ pub struct TrainArgs {
     pub resume: Option<PathBuf>,
     /// Hold out this fraction of the training sequences (drawn with --seed), train on
     /// the rest, then calibrate crp_alpha and sigma2 on the held-out ones (as
-    /// `uisrnn calibrate`). 0: train on everything, no calibration.
-    #[arg(long, default_value_t = 0.0)]
-    pub validation_fraction: f64,
+    /// `uisrnn calibrate`). 0: train on everything, no calibration [recommended: 0.2;
+    /// reference: 0].
+    #[arg(long)]
+    pub validation_fraction: Option<f64>,
+    /// Decode the held-out sequences (--validation-fraction) every N iterations and
+    /// keep the parameters of the best accuracy. Not with --checkpoint or --resume.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub validate_every: Option<u64>,
+    /// With --validate-every: stop after N validations in a row without a better
+    /// accuracy.
+    #[arg(long, value_name = "N", requires = "validate_every", value_parser = clap::value_parser!(u64).range(1..))]
+    pub patience: Option<u64>,
     /// The calibration grid (with --validation-fraction).
     #[command(flatten)]
     pub grid: GridArgs,
@@ -280,6 +349,14 @@ pub struct TrainArgs {
     /// Where to compute.
     #[command(flatten)]
     pub device: DeviceArgs,
+}
+
+impl TrainArgs {
+    /// `--validation-fraction`, or the preset's.
+    pub fn validation_fraction(&self) -> f64 {
+        self.validation_fraction
+            .unwrap_or(Preset::from(self.training.preset).validation_fraction())
+    }
 }
 
 /// Beam-search settings.

@@ -172,6 +172,8 @@ fn sample_mean_loss_and_change_ratio_train_and_save_the_estimate() {
         "5",
         &[
             "--quiet",
+            "--validation-fraction",
+            "0",
             "--crp-alpha",
             "change-ratio",
             "--sample-mean-loss",
@@ -183,7 +185,7 @@ fn sample_mean_loss_and_change_ratio_train_and_save_the_estimate() {
     let file = uisrnn_data::read_sequence_file(&data).unwrap();
     let want = uisrnn_model::estimate::estimate_crp_alpha_change_ratio(&file.cluster_ids.unwrap());
     assert_eq!(trained.crp_alpha(), Some(want));
-    *args.last_mut().unwrap() = "0";
+    *args.last_mut().unwrap() = "two";
     fails_with(&uisrnn(&args), "sample-mean-loss");
 }
 
@@ -244,6 +246,8 @@ fn train_with_a_validation_fraction_calibrates_on_the_held_out_sequences() {
         model.to_str().unwrap(),
         "10",
         &[
+            "--crp-alpha",
+            "1",
             "--crp-alphas",
             "0.5,2",
             "--sigma2-scales",
@@ -263,6 +267,155 @@ fn train_with_a_validation_fraction_calibrates_on_the_held_out_sequences() {
     assert!([Some(0.5), Some(2.0), Some(1.0)].contains(&trained.crp_alpha()));
     *args.last_mut().unwrap() = "1";
     fails_with(&uisrnn(&args), "validation_fraction");
+}
+
+#[test]
+fn presets_set_the_unset_flags() {
+    let dir = scratch("presets");
+    let data = repo("data/toy_training_data.npz");
+    let data = data.to_str().unwrap();
+    // The recommended preset (the default): held-out calibration, change-ratio alpha.
+    let recommended = dir.join("recommended.safetensors");
+    let output = uisrnn(&tiny_train(data, recommended.to_str().unwrap(), "3", &[]));
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("calibrated on 10 held-out sequences"),
+        "{stderr}"
+    );
+    // The reference preset: no hold-out, crp_alpha 1, and the same model as the
+    // reference's flags spelled out.
+    let reference = dir.join("reference.safetensors");
+    let output = uisrnn(&tiny_train(
+        data,
+        reference.to_str().unwrap(),
+        "3",
+        &["--preset", "reference"],
+    ));
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("calibrated"), "{stderr}");
+    let spelled = dir.join("spelled.safetensors");
+    stdout(&uisrnn(&tiny_train(
+        data,
+        spelled.to_str().unwrap(),
+        "3",
+        &[
+            "--quiet",
+            "--validation-fraction",
+            "0",
+            "--crp-alpha",
+            "1",
+            "--sample-mean-loss",
+            "0",
+        ],
+    )));
+    let device = cpu_device();
+    let (reference, spelled) = (
+        UisRnn::load(&reference, &device).unwrap(),
+        UisRnn::load(&spelled, &device).unwrap(),
+    );
+    assert_eq!(reference.crp_alpha(), Some(1.0));
+    assert_eq!(
+        reference.state_dict().unwrap(),
+        spelled.state_dict().unwrap()
+    );
+    fails_with(
+        &uisrnn(&tiny_train(
+            data,
+            "x.safetensors",
+            "3",
+            &["--preset", "best"],
+        )),
+        "best",
+    );
+}
+
+#[test]
+fn validation_during_training_reports_and_keeps_the_best() {
+    let dir = scratch("validate-every");
+    let data = repo("data/toy_training_data.npz");
+    let model = dir.join("model.safetensors");
+    let output = uisrnn(&tiny_train(
+        data.to_str().unwrap(),
+        model.to_str().unwrap(),
+        "6",
+        &["--validate-every", "2", "--patience", "1"],
+    ));
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("validation after 2 iterations: accuracy"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("kept the parameters after"), "{stderr}");
+    assert!(model.exists());
+    // Not with checkpoints, and not without held-out sequences.
+    let checkpoint = dir.join("run.ckpt");
+    fails_with(
+        &uisrnn(&tiny_train(
+            data.to_str().unwrap(),
+            model.to_str().unwrap(),
+            "6",
+            &[
+                "--validate-every",
+                "2",
+                "--checkpoint",
+                checkpoint.to_str().unwrap(),
+            ],
+        )),
+        "checkpoint",
+    );
+    fails_with(
+        &uisrnn(&tiny_train(
+            data.to_str().unwrap(),
+            model.to_str().unwrap(),
+            "6",
+            &["--validate-every", "2", "--validation-fraction", "0"],
+        )),
+        "--validation-fraction",
+    );
+}
+
+#[test]
+fn augmentation_flags_train_and_bad_values_fail() {
+    let dir = scratch("augment");
+    let data = repo("data/toy_training_data.npz");
+    let model = dir.join("model.safetensors");
+    let train = |extra: &[&str]| {
+        let mut args = vec!["--quiet", "--preset", "reference"];
+        args.extend_from_slice(extra);
+        uisrnn(&tiny_train(
+            data.to_str().unwrap(),
+            model.to_str().unwrap(),
+            "3",
+            &args,
+        ))
+    };
+    stdout(&train(&[
+        "--rotations",
+        "4",
+        "--augmented-copies",
+        "1",
+        "--speaker-substitution",
+        "0.5",
+        "--subsequence-min-fraction",
+        "0.5",
+    ]));
+    assert!(model.exists());
+    fails_with(
+        &train(&["--speaker-substitution", "2"]),
+        "speaker_substitution",
+    );
+    fails_with(
+        &train(&["--speaker-substitution", "0.5"]),
+        "augmented_copies",
+    );
+    fails_with(&train(&["--augmented-copies", "2"]), "augmented_copies");
+    fails_with(
+        &train(&["--augmented-copies", "1", "--subsequence-min-fraction", "0"]),
+        "subsequence_min_fraction",
+    );
 }
 
 #[test]

@@ -9,6 +9,8 @@
 //! - [`transition`]: the transition-bias estimate and its merge across `fit` calls.
 //! - [`resample`]: group-by-cluster resampling with block-wise shuffling.
 //! - [`batch`]: time-major padded batches with an explicit length mask.
+//! - [`augment`]: seeded rotation, speaker substitution and sub-sequence
+//!   randomisation of training sequences.
 //! - [`metrics`]: sequence-match accuracy; [`der`]: diarization and Jaccard error
 //!   rates on timed speaker turns, equal to pyannote.metrics.
 //! - [`rttm`]: window labels to speaker turns, RTTM reading and writing.
@@ -19,6 +21,7 @@
 //! reproducible from a seed.
 
 pub mod atomic;
+pub mod augment;
 pub mod batch;
 pub mod concat;
 pub mod der;
@@ -31,6 +34,7 @@ pub mod sequence;
 pub mod toy;
 pub mod transition;
 
+pub use augment::{ConversationAugmentation, Rotations, augment_conversations};
 pub use batch::{Batch, BatchSize, Batcher};
 pub use concat::{ConcatenatedData, enforce_cluster_id_uniqueness, shuffle_and_concatenate};
 pub use der::{DerOptions, DerReport, diarization_error_rate, jaccard_error_rate};

@@ -16,6 +16,7 @@ use uisrnn_data::{Observation, number_of_speakers, sequence_match_accuracy};
 use crate::config::InferenceConfig;
 use crate::error::{ModelError, Result};
 use crate::model::UisRnn;
+use crate::validate::check_held_out;
 
 /// The grid [`UisRnn::calibrate`] searches.
 ///
@@ -95,7 +96,7 @@ impl UisRnn {
     }
 
     /// Mean accuracy and predicted speakers of this model on labelled sequences.
-    fn score<F: Observation + Sync>(
+    pub(crate) fn score<F: Observation + Sync>(
         &self,
         sequences: &[Array2<F>],
         labels: &[Vec<String>],
@@ -157,16 +158,7 @@ impl UisRnn {
         positive_values("crp_alphas", &config.crp_alphas)?;
         positive_values("sigma2_scales", &config.sigma2_scales)?;
         let current = self.crp_alpha.ok_or(ModelError::NotFitted)?;
-        if sequences.is_empty() || sequences.len() != labels.len() {
-            return Err(ModelError::InvalidConfig {
-                name: "held-out sequences",
-                reason: format!(
-                    "need one or more sequences and one label list each, got {} and {}",
-                    sequences.len(),
-                    labels.len()
-                ),
-            });
-        }
+        check_held_out(sequences, labels)?;
         let before = self.score(sequences, labels, &config.inference, current, 1.0)?;
         let mut grid = Vec::new();
         for &crp_alpha in &config.crp_alphas {

@@ -119,7 +119,15 @@ impl UisRnn {
             every: checkpoint.every,
             save: &mut save,
         };
-        self.run(plan, &valid, rng, start, &mut observer, Some(&mut hook))
+        self.run(
+            plan,
+            &valid,
+            rng,
+            start,
+            &mut observer,
+            Some(&mut hook),
+            None,
+        )
     }
 
     /// Finishes a training run from its checkpoint: `data` must be the data the run
@@ -197,9 +205,10 @@ impl UisRnn {
                     start,
                     &mut observer,
                     Some(&mut hook),
+                    None,
                 )?
             }
-            None => model.run(plan, &config, &mut rng, start, &mut observer, None)?,
+            None => model.run(plan, &config, &mut rng, start, &mut observer, None, None)?,
         };
         Ok((model, report))
     }

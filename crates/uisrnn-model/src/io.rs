@@ -76,7 +76,7 @@ impl UisRnn {
     /// use uisrnn_model::{ModelConfig, UisRnn, cpu_device};
     ///
     /// let device = cpu_device();
-    /// let model = UisRnn::new(ModelConfig::default().with_observation_dim(4).with_rnn_hidden_size(3), &device, 1)?;
+    /// let model = UisRnn::new(ModelConfig::reference().with_observation_dim(4).with_rnn_hidden_size(3), &device, 1)?;
     /// let path = std::env::temp_dir().join(format!("uisrnn-doc-{}.safetensors", std::process::id()));
     /// model.save(&path)?;
     /// let loaded = UisRnn::load(&path, &device)?;
@@ -182,7 +182,7 @@ impl UisRnn {
             }
         };
         let dim = file.sigma2.data.len();
-        let config = ModelConfig::default()
+        let config = ModelConfig::reference()
             .with_observation_dim(dim)
             .with_rnn_hidden_size(hidden)
             .with_rnn_depth(depth)

@@ -23,6 +23,7 @@ pub mod predict;
 pub mod reference_file;
 pub mod score;
 pub mod train;
+pub mod validate;
 pub mod weights;
 
 #[cfg(feature = "wgpu")]
@@ -32,7 +33,7 @@ pub use backend::{Backend, cpu_device};
 pub use burn::tensor::Device;
 pub use checkpoint::CheckpointConfig;
 pub use config::{
-    Backprop, CrpAlpha, InferenceConfig, ModelConfig, TrainingConfig, ValidInferenceConfig,
+    Backprop, CrpAlpha, InferenceConfig, ModelConfig, Preset, TrainingConfig, ValidInferenceConfig,
     ValidModelConfig, ValidTrainingConfig,
 };
 pub use error::{ModelError, Result};

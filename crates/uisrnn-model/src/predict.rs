@@ -22,7 +22,7 @@ impl UisRnn {
     /// use ndarray::Array2;
     /// use uisrnn_model::{InferenceConfig, ModelConfig, UisRnn, cpu_device};
     ///
-    /// let config = ModelConfig::default().with_observation_dim(4).with_rnn_hidden_size(8)
+    /// let config = ModelConfig::reference().with_observation_dim(4).with_rnn_hidden_size(8)
     ///     .with_transition_bias(Some(0.1));
     /// let model = UisRnn::new(config, &cpu_device(), 0)?;
     /// let sequence = Array2::from_shape_fn((6, 4), |(t, d)| if t < 3 { d as f32 } else { -(d as f32) });
@@ -132,7 +132,7 @@ impl UisRnn {
 /// use ndarray::Array2;
 /// use uisrnn_model::{InferenceConfig, ModelConfig, UisRnn, cpu_device};
 ///
-/// let config = ModelConfig::default().with_observation_dim(4).with_rnn_hidden_size(8)
+/// let config = ModelConfig::reference().with_observation_dim(4).with_rnn_hidden_size(8)
 ///     .with_transition_bias(Some(0.1));
 /// let model = UisRnn::new(config, &cpu_device(), 0)?;
 /// let mut stream = model.stream(&InferenceConfig::default())?;

@@ -8,8 +8,8 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::Rng;
 use uisrnn_data::{
-    Batch, BatchSize, Batcher, TrainingData, TransitionBias, resample_by_cluster,
-    shuffle_and_concatenate,
+    Batch, BatchSize, Batcher, ConversationAugmentation, Rotations, TrainingData, TransitionBias,
+    augment_conversations, resample_by_cluster, shuffle_and_concatenate,
 };
 
 use crate::backend::cpu_device;
@@ -22,6 +22,7 @@ use crate::loss::{
     LossTerms, MaskedErrors, negative_log_likelihood, regularization, running_mean, sigma2_prior,
 };
 use crate::model::{UisRnn, UisRnnParams};
+use crate::validate::{ValidationHook, ValidationPoint};
 
 /// The smallest value sigma2 is allowed to take after an optimizer step.
 pub const SIGMA2_FLOOR: f64 = 1e-6;
@@ -48,6 +49,11 @@ pub struct FitReport {
     pub transition_bias: Option<TransitionBias>,
     /// The crp_alpha after this fit.
     pub crp_alpha: Option<f64>,
+    /// The validations, in order ([`UisRnn::fit_validated`]; empty otherwise).
+    pub validation: Vec<ValidationPoint>,
+    /// The iterations done at the best validation, whose parameters the model kept
+    /// (`None` without validation).
+    pub best_iterations: Option<usize>,
 }
 
 impl UisRnn {
@@ -99,7 +105,7 @@ impl UisRnn {
         let config = config.check()?;
         let plan = self.plan(data, &config, rng)?;
         let start = self.fresh_start();
-        self.run(plan, &config, rng, start, &mut observer, None)
+        self.run(plan, &config, rng, start, &mut observer, None, None)
     }
 
     /// Estimates, shuffling, resampling and batching: everything before the loop.
@@ -131,15 +137,34 @@ impl UisRnn {
             CrpAlpha::Estimate => Some(estimate_crp_alpha(data.labels())?),
             CrpAlpha::ChangeRatio => Some(estimate_crp_alpha_change_ratio(data.labels())),
         };
+        // The estimates above come from the data as given; augmented copies only add
+        // sequences to learn from.
+        let augmentation = ConversationAugmentation {
+            copies: config.augmented_copies,
+            substitution: config.speaker_substitution,
+            min_fraction: config.subsequence_min_fraction,
+        };
+        let augmented;
+        let training = if augmentation.is_active() {
+            augmented = augment_conversations(data, &augmentation, rng)?;
+            &augmented
+        } else {
+            data
+        };
         let concatenated =
-            shuffle_and_concatenate(data, config.enforce_cluster_id_uniqueness, rng)?;
+            shuffle_and_concatenate(training, config.enforce_cluster_id_uniqueness, rng)?;
         let resampled = resample_by_cluster(&concatenated.labels, config.num_permutations, rng)?;
+        let rotations = match config.rotations {
+            0 => None,
+            count => Some(Rotations::new(data.observation_dim(), count, rng)?),
+        };
         let batch_size = match config.batch_size.and_then(NonZeroUsize::new) {
             Some(n) => BatchSize::Mini(n),
             None => BatchSize::Full,
         };
         Ok(Plan {
             batcher: Batcher::new(concatenated.sequence, resampled, batch_size)?,
+            rotations,
             transition_bias,
             crp_alpha,
         })
@@ -155,7 +180,9 @@ impl UisRnn {
     }
 
     /// Runs the loop from `start` and commits the result: the model keeps the last
-    /// finite parameters; the estimates change only when training succeeds.
+    /// finite parameters (with validation, the best validated ones); the estimates
+    /// change only when training succeeds.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn run<R, O>(
         &mut self,
         plan: Plan,
@@ -164,6 +191,7 @@ impl UisRnn {
         start: Start,
         observer: &mut O,
         checkpoint: Option<&mut CheckpointHook<'_, R>>,
+        validation: Option<&mut ValidationHook<'_>>,
     ) -> Result<FitReport>
     where
         R: Rng + ?Sized,
@@ -171,39 +199,37 @@ impl UisRnn {
     {
         let estimates = (plan.transition_bias, plan.crp_alpha);
         let (params, result) = self.train_loop(
-            &plan.batcher,
-            config,
-            rng,
-            start,
-            observer,
-            estimates,
-            checkpoint,
+            &plan, config, rng, start, observer, estimates, checkpoint, validation,
         );
         self.params = params;
         self.decoder_context = std::sync::OnceLock::new();
-        let losses = result?;
+        let outcome = result?;
         self.transition_bias = plan.transition_bias;
         self.crp_alpha = plan.crp_alpha;
         Ok(FitReport {
-            losses,
+            losses: outcome.losses,
             transition_bias: plan.transition_bias,
             crp_alpha: plan.crp_alpha,
+            validation: outcome.validation,
+            best_iterations: outcome.best.map(|(iterations, _)| iterations),
         })
     }
 
-    /// The optimisation loop. Returns the last finite parameters, and the losses or
-    /// the error that stopped training.
+    /// The optimisation loop. Returns the last finite parameters (with validation,
+    /// the best validated ones), and what happened or the error that stopped
+    /// training.
     #[allow(clippy::too_many_arguments)]
     fn train_loop<R, O>(
         &self,
-        batcher: &Batcher,
+        plan: &Plan,
         config: &ValidTrainingConfig,
         rng: &mut R,
         start: Start,
         observer: &mut O,
         estimates: (Option<TransitionBias>, Option<f64>),
         mut checkpoint: Option<&mut CheckpointHook<'_, R>>,
-    ) -> (UisRnnParams, Result<Vec<LossTerms>>)
+        mut validation: Option<&mut ValidationHook<'_>>,
+    ) -> (UisRnnParams, Result<LoopOutcome>)
     where
         R: Rng + ?Sized,
         O: FnMut(&IterationReport),
@@ -230,6 +256,9 @@ impl UisRnn {
             iteration: first,
             mut losses,
         } = start;
+        let mut validations = Vec::new();
+        let mut best: Option<(usize, f64, UisRnnParams)> = None;
+        let mut since_best = 0;
 
         for iteration in first..config.train_iteration {
             let learning_rate = match config.learning_rate_half_life {
@@ -240,7 +269,10 @@ impl UisRnn {
             // device's on the autodiff path, a host one on the fused path), so a
             // resumed run draws what an uninterrupted one would.
             let dropout_seed = rng.next_u64();
-            let batch = batcher.next_batch(rng);
+            let mut batch = plan.batcher.next_batch(rng);
+            if let Some(rotations) = &plan.rotations {
+                rotations.rotate_batch(&mut batch, rng);
+            }
             let targets = config
                 .sample_mean_loss
                 .and_then(NonZeroUsize::new)
@@ -321,8 +353,45 @@ impl UisRnn {
                     }
                 }
             }
+            if let Some(hook) = validation.as_deref_mut() {
+                let done = iteration + 1;
+                if done.is_multiple_of(hook.every) || done == config.train_iteration {
+                    let current = params.valid();
+                    let model = self.with_params(current.clone(), estimates);
+                    let point = match (hook.score)(&model, done) {
+                        Ok(point) => point,
+                        Err(error) => return (current, Err(error)),
+                    };
+                    validations.push(point);
+                    if best.as_ref().is_none_or(|b| point.accuracy > b.1) {
+                        best = Some((done, point.accuracy, current));
+                        since_best = 0;
+                    } else {
+                        since_best += 1;
+                        if hook.patience.is_some_and(|p| since_best >= p) {
+                            log::info!(
+                                "stopping early after {done} iterations: no better validation in {since_best}"
+                            );
+                            break;
+                        }
+                    }
+                }
+            }
         }
-        (params.valid(), Ok(losses))
+        let outcome = |best: Option<(usize, f64)>| LoopOutcome {
+            losses,
+            validation: validations,
+            best,
+        };
+        match best {
+            Some((iterations, accuracy, best_params)) => {
+                log::info!(
+                    "keeping the parameters after {iterations} iterations (held-out accuracy {accuracy:.4})"
+                );
+                (best_params, Ok(outcome(Some((iterations, accuracy)))))
+            }
+            None => (params.valid(), Ok(outcome(None))),
+        }
     }
 
     /// This model with other parameters and estimates (for checkpoints).
@@ -348,8 +417,18 @@ pub(crate) fn new_optimizer() -> ModuleOptimizer {
 /// What the loop needs before it starts.
 pub(crate) struct Plan {
     pub(crate) batcher: Batcher,
+    /// The pool each batch column's rotation is drawn from, if rotating.
+    pub(crate) rotations: Option<Rotations>,
     pub(crate) transition_bias: Option<TransitionBias>,
     pub(crate) crp_alpha: Option<f64>,
+}
+
+/// What the loop did.
+pub(crate) struct LoopOutcome {
+    pub(crate) losses: Vec<LossTerms>,
+    pub(crate) validation: Vec<ValidationPoint>,
+    /// The iterations done at the best validation, and its accuracy.
+    pub(crate) best: Option<(usize, f64)>,
 }
 
 /// Where the loop starts: the optimizer state, the first iteration, earlier losses.

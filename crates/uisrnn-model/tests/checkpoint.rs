@@ -41,12 +41,12 @@ fn scratch(name: &str) -> std::path::PathBuf {
 fn check_resume_equals_uninterrupted(depth: usize, name: &str, device: &Device) {
     let _serial = lock();
     let data = toy(3);
-    let config = ModelConfig::default()
+    let config = ModelConfig::reference()
         .with_observation_dim(8)
         .with_rnn_hidden_size(8)
         .with_rnn_depth(depth)
         .with_rnn_dropout(0.3);
-    let training = TrainingConfig::default()
+    let training = TrainingConfig::reference()
         .with_train_iteration(12)
         .with_learning_rate(0.01)
         .with_num_permutations(2)
@@ -90,11 +90,11 @@ fn resuming_needs_the_same_data_and_a_real_checkpoint() {
         every: 2,
     };
     let device = cpu_device();
-    let config = ModelConfig::default()
+    let config = ModelConfig::reference()
         .with_observation_dim(8)
         .with_rnn_hidden_size(4);
     let mut model = UisRnn::new(config, &device, 0).unwrap();
-    let training = TrainingConfig::default().with_train_iteration(3);
+    let training = TrainingConfig::reference().with_train_iteration(3);
     model
         .fit_with_checkpoints(
             &data,

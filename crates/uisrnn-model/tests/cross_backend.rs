@@ -28,11 +28,11 @@ fn toy() -> (TrainingData, Vec<Array2<f64>>) {
 }
 
 fn trained_on(device: &Device) -> UisRnn {
-    let config = ModelConfig::default()
+    let config = ModelConfig::reference()
         .with_observation_dim(8)
         .with_rnn_hidden_size(8);
     let mut model = UisRnn::new(config, device, 11).unwrap();
-    let training = TrainingConfig::default()
+    let training = TrainingConfig::reference()
         .with_train_iteration(20)
         .with_learning_rate(0.01)
         .with_num_permutations(2);

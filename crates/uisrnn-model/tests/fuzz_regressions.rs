@@ -233,7 +233,7 @@ fn valid_inputs_load() {
 
 /// The tiny model in this project's format that seeds the `model_file` target.
 fn tiny_saved_model() -> Vec<u8> {
-    let config = ModelConfig::default()
+    let config = ModelConfig::reference()
         .with_observation_dim(4)
         .with_rnn_hidden_size(3);
     UisRnn::new(config, &cpu_device(), 0)

@@ -11,7 +11,7 @@ use uisrnn_model::{InferenceConfig, ModelConfig, ModelError, UisRnn, cpu_device}
 #[test]
 fn an_unfitted_model_cannot_predict() {
     let model = UisRnn::new(
-        ModelConfig::default()
+        ModelConfig::reference()
             .with_observation_dim(4)
             .with_rnn_hidden_size(4),
         &cpu_device(),

@@ -26,14 +26,14 @@ fn toy_training() -> (TrainingData, Vec<Array2<f64>>, Vec<Vec<String>>) {
 }
 
 fn small_model(seed: u64, device: &Device) -> UisRnn {
-    let config = ModelConfig::default()
+    let config = ModelConfig::reference()
         .with_observation_dim(DIM)
         .with_rnn_hidden_size(16);
     UisRnn::new(config, device, seed).unwrap()
 }
 
 fn quick(iterations: usize) -> TrainingConfig {
-    TrainingConfig::default()
+    TrainingConfig::reference()
         .with_train_iteration(iterations)
         .with_learning_rate(0.01)
         .with_num_permutations(2)
@@ -96,7 +96,7 @@ backend_tests! {
         );
         assert!(learned.sigma2().unwrap().iter().all(|s| *s >= 1e-6));
 
-        let config = ModelConfig::default()
+        let config = ModelConfig::reference()
             .with_observation_dim(DIM)
             .with_rnn_hidden_size(16)
             .with_sigma2(Some(0.3));
@@ -206,7 +206,7 @@ backend_tests! {
     fn a_non_finite_loss_stops_training_and_keeps_the_last_finite_weights(backend) {
         let (data, _, _) = toy_training();
         // 1/(2 sigma2) overflows float32: the very first loss is infinite.
-        let config = ModelConfig::default()
+        let config = ModelConfig::reference()
             .with_observation_dim(DIM)
             .with_rnn_hidden_size(16)
             .with_sigma2(Some(1e-44));
@@ -229,4 +229,156 @@ backend_tests! {
             "a failed fit must not change the estimates"
         );
     }
+}
+
+/// Validation during training keeps the parameters of the best validation: exactly
+/// those of a plain run stopped there (validation draws nothing from the generator).
+#[test]
+fn validation_keeps_the_parameters_of_the_best_validation() {
+    use uisrnn_model::validate::ValidationConfig;
+    let device = uisrnn_model::cpu_device();
+    let (data, test, test_labels) = toy_training();
+    let mut validated = small_model(3, &device);
+    let report = validated
+        .fit_validated(
+            &data,
+            (&test, &test_labels),
+            &ValidationConfig::default().with_every(4),
+            &quick(30),
+            &mut ChaCha8Rng::seed_from_u64(9),
+            |_| {},
+        )
+        .unwrap();
+    let done: Vec<usize> = report.validation.iter().map(|p| p.iterations).collect();
+    assert_eq!(done, vec![4, 8, 12, 16, 20, 24, 28, 30]);
+    assert_eq!(report.losses.len(), 30);
+    let best = report
+        .validation
+        .iter()
+        .fold(
+            None::<&uisrnn_model::validate::ValidationPoint>,
+            |best, p| match best {
+                Some(b) if b.accuracy >= p.accuracy => Some(b),
+                _ => Some(p),
+            },
+        )
+        .unwrap();
+    assert_eq!(report.best_iterations, Some(best.iterations));
+    assert!(report.validation.iter().all(|p| p.true_speakers > 1.0));
+
+    let mut plain = small_model(3, &device);
+    plain
+        .fit(
+            &data,
+            &quick(best.iterations),
+            &mut ChaCha8Rng::seed_from_u64(9),
+        )
+        .unwrap();
+    assert_eq!(validated.state_dict().unwrap(), plain.state_dict().unwrap());
+    assert_eq!(validated.sigma2().unwrap(), plain.sigma2().unwrap());
+}
+
+/// With patience, training stops after that many validations without improvement.
+#[test]
+fn validation_with_patience_stops_early() {
+    use uisrnn_model::validate::ValidationConfig;
+    let device = uisrnn_model::cpu_device();
+    let (data, test, test_labels) = toy_training();
+    let mut model = small_model(1, &device);
+    let patience = 2;
+    let report = model
+        .fit_validated(
+            &data,
+            (&test, &test_labels),
+            &ValidationConfig::default()
+                .with_every(1)
+                .with_patience(Some(patience)),
+            &quick(200),
+            &mut ChaCha8Rng::seed_from_u64(2),
+            |_| {},
+        )
+        .unwrap();
+    let points = &report.validation;
+    let last = points.last().unwrap();
+    assert_eq!(report.losses.len(), last.iterations);
+    // Stopped exactly when the last `patience` validations were no better than the
+    // best before them, or ran to the end.
+    if last.iterations < 200 {
+        let before = &points[..points.len() - patience];
+        let best_before = before.iter().map(|p| p.accuracy).fold(f64::MIN, f64::max);
+        assert!(
+            points[points.len() - patience..]
+                .iter()
+                .all(|p| p.accuracy <= best_before)
+        );
+    }
+    assert!(report.best_iterations.unwrap() <= last.iterations);
+    // Bad settings and held-out data are refused before training.
+    let mut untouched = small_model(1, &device);
+    let before = untouched.state_dict().unwrap();
+    for (config, sequences, labels) in [
+        (
+            ValidationConfig::default().with_every(0),
+            &test[..],
+            &test_labels[..],
+        ),
+        (
+            ValidationConfig::default().with_patience(Some(0)),
+            &test[..],
+            &test_labels[..],
+        ),
+        (ValidationConfig::default(), &test[..], &test_labels[..1]),
+        (ValidationConfig::default(), &test[..0], &test_labels[..0]),
+    ] {
+        let result = untouched.fit_validated(
+            &data,
+            (sequences, labels),
+            &config,
+            &quick(3),
+            &mut ChaCha8Rng::seed_from_u64(0),
+            |_| {},
+        );
+        assert!(
+            matches!(result, Err(ModelError::InvalidConfig { .. })),
+            "{result:?}"
+        );
+    }
+    assert_eq!(untouched.state_dict().unwrap(), before);
+}
+
+/// Rotations and augmented copies change what is trained on, repeat exactly with the
+/// same seed, and keep training finite.
+#[test]
+fn augmented_training_repeats_and_differs_from_plain() {
+    let device = uisrnn_model::cpu_device();
+    let (data, _, _) = toy_training();
+    let train = |config: &TrainingConfig| {
+        let mut model = small_model(4, &device);
+        let report = model
+            .fit(&data, config, &mut ChaCha8Rng::seed_from_u64(5))
+            .unwrap();
+        assert!(report.losses.iter().all(|l| l.is_finite()));
+        model.state_dict().unwrap()
+    };
+    let plain = train(&quick(5));
+    let rotated_config = quick(5).with_rotations(8);
+    let rotated = train(&rotated_config);
+    assert_eq!(rotated, train(&rotated_config));
+    assert_ne!(rotated, plain);
+    let copies_config = quick(5)
+        .with_augmented_copies(1)
+        .with_speaker_substitution(0.5)
+        .with_subsequence_min_fraction(0.5);
+    let copies = train(&copies_config);
+    assert_eq!(copies, train(&copies_config));
+    assert_ne!(copies, plain);
+    let mut model = small_model(4, &device);
+    let bad = quick(5).with_augmented_copies(1);
+    assert!(matches!(
+        model.fit(&data, &bad, &mut ChaCha8Rng::seed_from_u64(5)),
+        Err(ModelError::InvalidConfig {
+            name: "augmented_copies",
+            ..
+        })
+    ));
 }

@@ -32,7 +32,7 @@ fn model_from(file: &str, device: &Device) -> UisRnn {
             }
         }
     }
-    let config = ModelConfig::default()
+    let config = ModelConfig::reference()
         .with_observation_dim(256)
         .with_rnn_hidden_size(16)
         .with_rnn_dropout(0.0);
@@ -55,7 +55,7 @@ fn training_data() -> TrainingData {
 }
 
 fn config(iterations: usize, backprop: Backprop) -> TrainingConfig {
-    TrainingConfig::default()
+    TrainingConfig::reference()
         .with_backprop(backprop)
         .with_train_iteration(iterations)
         .with_learning_rate(0.01)

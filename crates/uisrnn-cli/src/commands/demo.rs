@@ -23,10 +23,10 @@ pub fn run(args: &DemoArgs, quiet: bool) -> Result<(), CliError> {
     let train = read_training_data(&args.data_dir.join("toy_training_data.npz"), "demo")?;
     let test_path = args.data_dir.join("toy_testing_data.npz");
     let (test, truth) = read_labelled(&test_path, "demo")?;
-    let model_config = ModelConfig::default()
+    let model_config = ModelConfig::reference()
         .with_observation_dim(train.observation_dim())
         .with_rnn_hidden_size(args.hidden_size);
-    let training_config = TrainingConfig::default()
+    let training_config = TrainingConfig::reference()
         .with_train_iteration(args.train_iteration)
         .with_learning_rate(args.learning_rate)
         .with_learning_rate_half_life(args.learning_rate_half_life);
@@ -41,7 +41,7 @@ pub fn run(args: &DemoArgs, quiet: bool) -> Result<(), CliError> {
         training_config: &training_config,
         seed: args.seed,
     };
-    let model = train_model(&train, run, None, &device, quiet)?;
+    let model = train_model(&train, run, None, None, &device, quiet)?;
     let trained = started.elapsed();
     model.save(&args.model)?;
     let model = UisRnn::load(&args.model, &device)?;

@@ -12,11 +12,13 @@ use std::io::Write;
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use ndarray::Array2;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use uisrnn_data::{SequenceFile, TrainingData, read_sequence_file};
+use uisrnn_model::validate::ValidationConfig;
 use uisrnn_model::{
-    CheckpointConfig, Device, IterationReport, ModelConfig, TrainingConfig, UisRnn,
+    CheckpointConfig, Device, IterationReport, ModelConfig, ModelError, TrainingConfig, UisRnn,
 };
 
 use crate::args::{DeviceArgs, LabelingArgs, MethodArg};
@@ -113,15 +115,36 @@ pub enum TrainingRun<'a> {
     Resume(&'a Path),
 }
 
+/// Held-out sequences to validate on while training (`train --validate-every`).
+pub struct Validating<'a> {
+    /// The held-out sequences.
+    pub sequences: &'a [Array2<f64>],
+    /// Their labels.
+    pub labels: &'a [Vec<String>],
+    /// When to validate and when to stop.
+    pub config: ValidationConfig,
+}
+
 /// Trains (or finishes training) a model, showing a progress bar with the loss terms
-/// unless `quiet`, and saving checkpoints when asked.
+/// unless `quiet`, saving checkpoints or validating when asked (not both: the best
+/// validated parameters are not part of a checkpoint).
 pub fn train_model(
     data: &TrainingData,
     run: TrainingRun<'_>,
     checkpoint: Option<&CheckpointConfig>,
+    validation: Option<Validating<'_>>,
     device: &Device,
     quiet: bool,
 ) -> Result<UisRnn, CliError> {
+    if validation.is_some() && (checkpoint.is_some() || matches!(run, TrainingRun::Resume(_))) {
+        return Err(ModelError::InvalidConfig {
+            name: "validate_every",
+            reason: "validation during training cannot be combined with checkpoints or --resume \
+                     (checkpoints do not hold the best validated parameters)"
+                .into(),
+        }
+        .into());
+    }
     let bar = if quiet {
         ProgressBar::hidden()
     } else {
@@ -154,15 +177,42 @@ pub fn train_model(
             let mut model = UisRnn::new(model_config, device, seed)?;
             // Seeds of initialisation and of training are both derived from `seed`.
             let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(1));
-            match checkpoint {
-                Some(checkpoint) => model.fit_with_checkpoints(
+            match (checkpoint, validation) {
+                (_, Some(validation)) => {
+                    let report = model.fit_validated(
+                        data,
+                        (validation.sequences, validation.labels),
+                        &validation.config,
+                        training_config,
+                        &mut rng,
+                        observer,
+                    )?;
+                    if !quiet {
+                        bar.suspend(|| {
+                            for point in &report.validation {
+                                eprintln!(
+                                    "validation after {} iterations: accuracy {:.4}, speakers {:.2} predicted, {:.2} true",
+                                    point.iterations,
+                                    point.accuracy,
+                                    point.predicted_speakers,
+                                    point.true_speakers
+                                );
+                            }
+                            if let Some(best) = report.best_iterations {
+                                eprintln!("kept the parameters after {best} iterations");
+                            }
+                        });
+                    }
+                    report
+                }
+                (Some(checkpoint), None) => model.fit_with_checkpoints(
                     data,
                     training_config,
                     &mut rng,
                     checkpoint,
                     observer,
                 )?,
-                None => model.fit_with(data, training_config, &mut rng, observer)?,
+                (None, None) => model.fit_with(data, training_config, &mut rng, observer)?,
             };
             model
         }

@@ -5,11 +5,16 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use uisrnn_data::TrainingData;
+use uisrnn_model::validate::ValidationConfig;
 use uisrnn_model::{CheckpointConfig, InferenceConfig, ModelError};
 
 use crate::args::TrainArgs;
-use crate::commands::{TrainingRun, open_device, read_labelled, train_model};
+use crate::commands::{TrainingRun, Validating, open_device, read_labelled, train_model};
 use crate::error::CliError;
+
+/// The fewest training sequences from which the preset's validation fraction holds
+/// some out.
+const MIN_SEQUENCES_TO_HOLD_OUT: usize = 5;
 
 /// Held-out sequences and their labels.
 type HeldOut = (Vec<Array2<f64>>, Vec<Vec<String>>);
@@ -17,12 +22,22 @@ type HeldOut = (Vec<Array2<f64>>, Vec<Vec<String>>);
 /// The training data and, with `--validation-fraction F`, the held-out part:
 /// `ceil(F * sequences)` sequences drawn with a generator seeded by `--seed`.
 fn split(args: &TrainArgs) -> Result<(TrainingData, Option<HeldOut>), CliError> {
-    let fraction = args.validation_fraction;
+    let fraction = args.validation_fraction();
     let (file, labels) = read_labelled(&args.data, "train")?;
-    if fraction == 0.0 {
-        return Ok((TrainingData::new(file.sequences, labels)?, None));
-    }
     let count = file.sequences.len();
+    // The preset's hold-out needs several conversations; with fewer (e.g. one
+    // concatenated sequence) it is skipped. An explicit fraction is always honoured.
+    let from_preset = args.validation_fraction.is_none();
+    if fraction == 0.0 || (from_preset && count < MIN_SEQUENCES_TO_HOLD_OUT) {
+        let data = TrainingData::new(file.sequences, labels)?;
+        if fraction > 0.0 {
+            log::warn!(
+                "{count} training sequence(s): too few to hold out {fraction} for calibration; \
+                 training on all of them, without calibration"
+            );
+        }
+        return Ok((data, None));
+    }
     let held = (fraction * count as f64).ceil() as usize;
     if !(fraction > 0.0 && fraction < 1.0) || held >= count {
         return Err(ModelError::InvalidConfig {
@@ -81,7 +96,25 @@ pub fn run(args: &TrainArgs, quiet: bool) -> Result<(), CliError> {
         data.num_observations(),
         data.observation_dim()
     );
-    let mut model = train_model(&data, run, checkpoint.as_ref(), &device, quiet)?;
+    let validation = match (args.validate_every, &held_out) {
+        (None, _) => None,
+        (Some(every), Some((sequences, labels))) => Some(Validating {
+            sequences,
+            labels,
+            config: ValidationConfig::default()
+                .with_every(every as usize)
+                .with_patience(args.patience.map(|p| p as usize))
+                .with_inference(InferenceConfig::default()),
+        }),
+        (Some(_), None) => {
+            return Err(ModelError::InvalidConfig {
+                name: "validate_every",
+                reason: "needs held-out sequences: give --validation-fraction".into(),
+            }
+            .into());
+        }
+    };
+    let mut model = train_model(&data, run, checkpoint.as_ref(), validation, &device, quiet)?;
     if let Some((sequences, labels)) = held_out {
         let config = args.grid.config(InferenceConfig::default());
         let report = model.calibrate(&sequences, &labels, &config)?;

@@ -47,7 +47,7 @@ fn ragged_batch(lengths: &[usize], dim: usize, zeros: bool, rng: &mut ChaCha8Rng
 
 /// A model with random weights, a random initial state and random sigma2.
 fn random_model(dim: usize, hidden: usize, depth: usize, seed: u64) -> UisRnn {
-    let config = ModelConfig::default()
+    let config = ModelConfig::reference()
         .with_observation_dim(dim)
         .with_rnn_hidden_size(hidden)
         .with_rnn_depth(depth)
@@ -93,7 +93,7 @@ fn check(depth: usize, mask: LossMask, lengths: &[usize], seed: u64, sample_mean
     let targets = sample_mean
         .then(|| batch.sample_mean_targets(std::num::NonZeroUsize::new(2).unwrap(), &mut rng));
     let targets = targets.as_deref();
-    let config = TrainingConfig::default()
+    let config = TrainingConfig::reference()
         .with_loss_mask(mask)
         .with_regularization_weight(0.01);
     let settings = FusedSettings {

@@ -130,7 +130,7 @@ pub fn npz_array(file: &str, key: &str) -> HostTensor {
 
 /// The fixture model's configuration (depth 1, hidden 64, D 256).
 pub fn fixture_config() -> ModelConfig {
-    ModelConfig::default()
+    ModelConfig::reference()
         .with_observation_dim(256)
         .with_rnn_hidden_size(64)
         .with_rnn_depth(1)
