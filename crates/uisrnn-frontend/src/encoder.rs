@@ -1,0 +1,290 @@
+//! Resemblyzer's GE2E speaker encoder on burn: a 3-layer LSTM (40 -> 256), the last
+//! layer's final hidden state, `Linear(256, 256)`, then optionally ReLU, then L2
+//! normalisation.
+//!
+//! The LSTM follows PyTorch's `nn.LSTM` (gates stacked i, f, g, o; two biases):
+//!
+//! ```text
+//! gates = x W_ih^T + b_ih + h W_hh^T + b_hh
+//! i = sigmoid(gates_i)  f = sigmoid(gates_f)  g = tanh(gates_g)  o = sigmoid(gates_o)
+//! c' = f * c + i * g
+//! h' = o * tanh(c')
+//! ```
+//!
+//! Weights are kept transposed (`[in, 4H]`), so each step is one product per layer.
+//! The model runs on any burn [`Device`]: the CPU (burn-flex) or, with the `wgpu`
+//! feature, the GPU.
+
+use std::path::Path;
+
+use burn::tensor::activation::sigmoid;
+use burn::tensor::{Device, Tensor, TensorData};
+use ndarray::Array2;
+use safetensors::SafeTensors;
+
+use crate::error::{FrontendError, Result};
+use crate::mel::N_MELS;
+
+/// LSTM hidden size and embedding size.
+pub const HIDDEN: usize = 256;
+/// Stacked LSTM layers.
+pub const LAYERS: usize = 3;
+
+/// resemblyzer 0.1.4's trained weights (its `pretrained.pt`, model state only, as
+/// safetensors). Apache-2.0, Copyright 2019 Resemble.AI: see the crate's NOTICE.
+pub static PRETRAINED: &[u8] = include_bytes!("../weights/resemblyzer-0.1.4.safetensors");
+
+/// One LSTM layer, weights transposed for row-vector products.
+#[derive(Debug, Clone)]
+struct LstmLayer {
+    /// `[in, 4H]`.
+    w_ih: Tensor<2>,
+    /// `[H, 4H]`.
+    w_hh: Tensor<2>,
+    /// `[1, 4H]`.
+    b_ih: Tensor<2>,
+    /// `[1, 4H]`.
+    b_hh: Tensor<2>,
+}
+
+/// What the encoder returns for a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncoderOutput {
+    /// `linear(h_last)`, `[batch, 256]`, before ReLU and normalisation.
+    pub projection: Array2<f32>,
+}
+
+impl EncoderOutput {
+    /// The d-vectors: the projection (after ReLU with `relu`) divided by its L2 norm.
+    /// resemblyzer's stock output is `relu = true`; the GE2E paper's d-vector (and the
+    /// dev set's) is `relu = false`.
+    pub fn embeddings(&self, relu: bool) -> Array2<f32> {
+        let mut out = self.projection.clone();
+        for mut row in out.rows_mut() {
+            if relu {
+                row.mapv_inplace(|x| x.max(0.0));
+            }
+            let norm = row.iter().map(|x| x * x).sum::<f32>().sqrt();
+            row.mapv_inplace(|x| x / norm);
+        }
+        out
+    }
+}
+
+/// The speaker encoder.
+///
+/// ```
+/// use uisrnn_frontend::encoder::SpeakerEncoder;
+///
+/// let device = burn::tensor::Device::flex();
+/// let encoder = SpeakerEncoder::pretrained(&device)?;
+/// let mels = ndarray::Array3::<f32>::from_elem((2, 10, 40), 0.1);
+/// let d_vectors = encoder.encode(&mels)?.embeddings(false);
+/// assert_eq!(d_vectors.dim(), (2, 256));
+/// # Ok::<(), uisrnn_frontend::FrontendError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct SpeakerEncoder {
+    layers: Vec<LstmLayer>,
+    /// `[256, 256]`, transposed.
+    linear_weight: Tensor<2>,
+    /// `[1, 256]`.
+    linear_bias: Tensor<2>,
+    device: Device,
+}
+
+impl SpeakerEncoder {
+    /// resemblyzer's trained encoder, from the weights built into this crate.
+    pub fn pretrained(device: &Device) -> Result<Self> {
+        Self::from_safetensors_bytes(PRETRAINED, device)
+    }
+
+    /// An encoder from a safetensors file with resemblyzer's parameter names
+    /// (`lstm.weight_ih_l0`, ..., `linear.weight`, `linear.bias`).
+    pub fn from_safetensors(path: impl AsRef<Path>, device: &Device) -> Result<Self> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| FrontendError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_safetensors_bytes(&bytes, device)
+    }
+
+    /// Like [`SpeakerEncoder::from_safetensors`], from the file's bytes.
+    pub fn from_safetensors_bytes(bytes: &[u8], device: &Device) -> Result<Self> {
+        let tensors = SafeTensors::deserialize(bytes)
+            .map_err(|e| FrontendError::Weights(format!("not a safetensors file: {e}")))?;
+        Self::from_named(
+            |name| {
+                let view = tensors
+                    .tensor(name)
+                    .map_err(|_| FrontendError::Weights(format!("missing tensor {name}")))?;
+                if view.dtype() != safetensors::Dtype::F32 {
+                    return Err(FrontendError::Weights(format!(
+                        "{name} is {:?}, expected F32",
+                        view.dtype()
+                    )));
+                }
+                let values = view
+                    .data()
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect();
+                Ok((view.shape().to_vec(), values))
+            },
+            device,
+        )
+    }
+
+    /// An encoder from named tensors (shape, row-major values), PyTorch's layout.
+    pub fn from_named<F>(mut tensor: F, device: &Device) -> Result<Self>
+    where
+        F: FnMut(&str) -> Result<(Vec<usize>, Vec<f32>)>,
+    {
+        let mut fetch = |name: &str, shape: &[usize]| -> Result<Vec<f32>> {
+            let (found, values) = tensor(name)?;
+            if found != shape {
+                return Err(FrontendError::Weights(format!(
+                    "{name} has shape {found:?}, expected {shape:?}"
+                )));
+            }
+            if let Some(bad) = values.iter().position(|v| !v.is_finite()) {
+                return Err(FrontendError::Weights(format!(
+                    "{name} has a non-finite value at {bad}"
+                )));
+            }
+            Ok(values)
+        };
+        // PyTorch stores [out, in]; transposed to [in, out].
+        let transposed = |values: Vec<f32>, rows: usize, cols: usize| -> Tensor<2> {
+            let mut t = vec![0.0_f32; rows * cols];
+            for r in 0..rows {
+                for c in 0..cols {
+                    t[c * rows + r] = values[r * cols + c];
+                }
+            }
+            Tensor::from_data(TensorData::new(t, [cols, rows]), device)
+        };
+        let row = |values: Vec<f32>| -> Tensor<2> {
+            let n = values.len();
+            Tensor::from_data(TensorData::new(values, [1, n]), device)
+        };
+        let gates = 4 * HIDDEN;
+        let mut layers = Vec::with_capacity(LAYERS);
+        for l in 0..LAYERS {
+            let input = if l == 0 { N_MELS } else { HIDDEN };
+            layers.push(LstmLayer {
+                w_ih: transposed(
+                    fetch(&format!("lstm.weight_ih_l{l}"), &[gates, input])?,
+                    gates,
+                    input,
+                ),
+                w_hh: transposed(
+                    fetch(&format!("lstm.weight_hh_l{l}"), &[gates, HIDDEN])?,
+                    gates,
+                    HIDDEN,
+                ),
+                b_ih: row(fetch(&format!("lstm.bias_ih_l{l}"), &[gates])?),
+                b_hh: row(fetch(&format!("lstm.bias_hh_l{l}"), &[gates])?),
+            });
+        }
+        Ok(Self {
+            layers,
+            linear_weight: transposed(fetch("linear.weight", &[HIDDEN, HIDDEN])?, HIDDEN, HIDDEN),
+            linear_bias: row(fetch("linear.bias", &[HIDDEN])?),
+            device: device.clone(),
+        })
+    }
+
+    /// The device the encoder computes on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Runs the encoder on a batch of mel spectrograms `[batch, frames, 40]` (all of
+    /// the same length) and returns the projections of the last layer's final hidden
+    /// states.
+    ///
+    /// # Errors
+    /// [`FrontendError::InvalidConfig`] for an empty batch, no frames or a band count
+    /// other than 40; [`FrontendError::Backend`] if reading the result back fails.
+    pub fn encode(&self, mels: &ndarray::Array3<f32>) -> Result<EncoderOutput> {
+        let (batch, frames, bands) = mels.dim();
+        if batch == 0 || frames == 0 || bands != N_MELS {
+            return Err(FrontendError::InvalidConfig {
+                name: "mels",
+                reason: format!(
+                    "need [batch >= 1, frames >= 1, {N_MELS}], got [{batch}, {frames}, {bands}]"
+                ),
+            });
+        }
+        let values: Vec<f32> = mels.iter().copied().collect();
+        let mut input: Tensor<3> =
+            Tensor::from_data(TensorData::new(values, [batch, frames, bands]), &self.device);
+        let mut last = None;
+        for (index, layer) in self.layers.iter().enumerate() {
+            let top = index + 1 == self.layers.len();
+            let (outputs, h) = lstm_layer(layer, input, !top);
+            last = Some(h);
+            if let Some(outputs) = outputs {
+                input = outputs;
+            } else {
+                break;
+            }
+        }
+        let h = last.expect("three layers");
+        let projection = h.matmul(self.linear_weight.clone()) + self.linear_bias.clone();
+        let data = projection
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .map_err(|e| FrontendError::Backend(format!("{e:?}")))?;
+        let projection = Array2::from_shape_vec((batch, HIDDEN), data)
+            .map_err(|e| FrontendError::Backend(e.to_string()))?;
+        Ok(EncoderOutput { projection })
+    }
+
+    /// The stock forward of resemblyzer (ReLU, L2-normalised), for tests and for
+    /// users who want exactly its output.
+    pub fn forward_relu(&self, mels: &ndarray::Array3<f32>) -> Result<Array2<f32>> {
+        Ok(self.encode(mels)?.embeddings(true))
+    }
+}
+
+/// One LSTM layer over `[batch, frames, in]` from zero states; returns all outputs
+/// `[batch, frames, H]` when `keep_outputs`, and the final hidden state `[batch, H]`.
+fn lstm_layer(
+    layer: &LstmLayer,
+    input: Tensor<3>,
+    keep_outputs: bool,
+) -> (Option<Tensor<3>>, Tensor<2>) {
+    let [batch, frames, features] = input.dims();
+    let device = input.device();
+    // The input projection of every frame at once.
+    let projected = input
+        .reshape([batch * frames, features])
+        .matmul(layer.w_ih.clone())
+        .add(layer.b_ih.clone())
+        .reshape([batch, frames, 4 * HIDDEN]);
+    let mut h: Tensor<2> = Tensor::zeros([batch, HIDDEN], &device);
+    let mut c: Tensor<2> = Tensor::zeros([batch, HIDDEN], &device);
+    let mut outputs = Vec::with_capacity(if keep_outputs { frames } else { 0 });
+    for t in 0..frames {
+        let x = projected
+            .clone()
+            .narrow(1, t, 1)
+            .reshape([batch, 4 * HIDDEN]);
+        let gates = x + h.matmul(layer.w_hh.clone()).add(layer.b_hh.clone());
+        let i = sigmoid(gates.clone().narrow(1, 0, HIDDEN));
+        let f = sigmoid(gates.clone().narrow(1, HIDDEN, HIDDEN));
+        let g = gates.clone().narrow(1, 2 * HIDDEN, HIDDEN).tanh();
+        let o = sigmoid(gates.narrow(1, 3 * HIDDEN, HIDDEN));
+        c = f * c + i * g;
+        h = o * c.clone().tanh();
+        if keep_outputs {
+            outputs.push(h.clone().reshape([batch, 1, HIDDEN]));
+        }
+    }
+    let outputs = keep_outputs.then(|| Tensor::cat(outputs, 1));
+    (outputs, h)
+}

@@ -1,0 +1,27 @@
+//! The audio front end of uisrnn: from a recording to one d-vector per window, in
+//! pure Rust (plus WebRTC's voice activity detector, compiled from its C source).
+//!
+//! It reproduces [resemblyzer](https://github.com/resemble-ai/Resemblyzer) 0.1.4, the
+//! GE2E speaker encoder the project's realistic dev set was embedded with:
+//!
+//! - [`audio`]: WAV files in (hound), mixed to mono, resampled to 16 kHz (rubato).
+//! - [`volume`]: normalised to -30 dBFS, increase only.
+//! - [`vad`]: WebRTC's VAD on 30 ms frames, smoothed and dilated as resemblyzer.
+//! - [`mel`]: the 40-band mel power spectrogram (realfft), equal to librosa's.
+//! - [`encoder`]: the 3-layer LSTM and projection on burn, with resemblyzer's trained
+//!   weights built in ([`encoder::PRETRAINED`]; Apache-2.0, see NOTICE).
+//! - [`embed`](mod@embed): windows (1.2 s every 0.4 s by default) and resemblyzer's
+//!   utterance embedding.
+
+pub mod audio;
+pub mod embed;
+pub mod encoder;
+pub mod error;
+pub mod mel;
+pub mod vad;
+pub mod volume;
+
+pub use audio::{Audio, SAMPLE_RATE, read_wav, resample};
+pub use embed::{EmbedConfig, Frontend, Prepared, UtteranceEmbedding, WindowEmbeddings};
+pub use encoder::SpeakerEncoder;
+pub use error::{FrontendError, Result};
