@@ -14,8 +14,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ITERATIONS="${1:-3000}"
-cargo build --release --quiet -p uisrnn-cli --bin uisrnn
-UISRNN="${CARGO_TARGET_DIR:-target}/release/uisrnn"
+if [ -z "${UISRNN:-}" ]; then # UISRNN=path/to/uisrnn uses that binary instead
+  cargo build --release --quiet -p uisrnn-cli --bin uisrnn
+  UISRNN="${CARGO_TARGET_DIR:-target}/release/uisrnn"
+fi
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 COMMON=(--data data/dev/train.npz --train-iteration "$ITERATIONS" --seed 0 -q)

@@ -39,6 +39,11 @@ pub enum Command {
     Calibrate(CalibrateArgs),
     /// Train on the toy data in data/, save, reload, predict and print the accuracy.
     Demo(DemoArgs),
+    /// Audio files to d-vectors (resemblyzer's encoder, built in): one sequence of
+    /// window embeddings per file, written as an npz sequence file.
+    Embed(EmbedArgs),
+    /// Audio files to speaker turns (RTTM) in one step: embed, then label the windows.
+    Diarize(DiarizeArgs),
     /// Write the seeded toy data set (data/toy_training_data.npz, data/toy_testing_data.npz).
     ToyData(ToyDataArgs),
 }
@@ -456,6 +461,75 @@ impl GridArgs {
     }
 }
 
+/// How audio becomes window embeddings.
+#[derive(Debug, Args)]
+pub struct AudioArgs {
+    /// WAV files (8/16/24/32-bit integer or 32-bit float, any rate, mixed to mono).
+    #[arg(long, required = true, num_args = 1..)]
+    pub audio: Vec<PathBuf>,
+    /// Window length in seconds.
+    #[arg(long, default_value_t = 1.2)]
+    pub window: f64,
+    /// Seconds between window starts.
+    #[arg(long, default_value_t = 0.4)]
+    pub hop: f64,
+    /// Drop windows with less detected speech than this many seconds (0 keeps every
+    /// window).
+    #[arg(long, default_value_t = 0.6)]
+    pub min_speech: f64,
+    /// resemblyzer's stock output (ReLU before normalising) instead of the pre-ReLU
+    /// d-vector the dev set and the recommended models use.
+    #[arg(long)]
+    pub relu: bool,
+}
+
+impl AudioArgs {
+    /// The front end's settings.
+    pub fn config(&self) -> uisrnn_frontend::EmbedConfig {
+        uisrnn_frontend::EmbedConfig::default()
+            .with_window(self.window)
+            .with_hop(self.hop)
+            .with_min_speech(self.min_speech)
+            .with_relu(self.relu)
+    }
+}
+
+/// `uisrnn embed`.
+#[derive(Debug, Args)]
+pub struct EmbedArgs {
+    /// The audio and how it is cut.
+    #[command(flatten)]
+    pub audio: AudioArgs,
+    /// Where to write the sequences (npz: sequences, starts, ends, ids).
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Label each window with the speaker who talks most in it, from these turns
+    /// (file ids are the audio files' names without extension); windows where
+    /// nobody talks are dropped. Makes a training set from labelled audio.
+    #[arg(long)]
+    pub rttm: Option<PathBuf>,
+    /// Where to compute.
+    #[command(flatten)]
+    pub device: DeviceArgs,
+}
+
+/// `uisrnn diarize`.
+#[derive(Debug, Args)]
+pub struct DiarizeArgs {
+    /// How windows are labelled (UIS-RNN model or spectral clustering).
+    #[command(flatten)]
+    pub labeling: LabelingArgs,
+    /// The audio and how it is cut.
+    #[command(flatten)]
+    pub audio: AudioArgs,
+    /// Where to write the speaker turns.
+    #[arg(long)]
+    pub rttm: PathBuf,
+    /// Print the DER (collar 0.25) against these true turns.
+    #[arg(long)]
+    pub reference_rttm: Option<PathBuf>,
+}
+
 /// `uisrnn calibrate`.
 #[derive(Debug, Args)]
 pub struct CalibrateArgs {
@@ -490,7 +564,8 @@ pub struct EstimateArgs {
 /// `uisrnn demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Folder with toy_training_data.npz and toy_testing_data.npz.
+    /// Folder with toy_training_data.npz and toy_testing_data.npz; when it has
+    /// neither, the same seeded toy set is made in memory.
     #[arg(long, default_value = "data")]
     pub data_dir: PathBuf,
     /// Where to save the trained model.
@@ -531,6 +606,6 @@ pub struct ToyDataArgs {
     #[arg(long, default_value = "data")]
     pub output_dir: PathBuf,
     /// Seed of the generator (the committed files use 1).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = crate::commands::toy_data::COMMITTED_SEED)]
     pub seed: u64,
 }

@@ -50,6 +50,17 @@ pub enum CliError {
         #[source]
         source: uisrnn_spectral::SpectralError,
     },
+    /// The audio front end failed (bad audio, no speech, ...).
+    #[error(transparent)]
+    Frontend(#[from] uisrnn_frontend::FrontendError),
+    /// `embed --rttm` found no turns for an audio file.
+    #[error("{}: no turns for file id {file_id} (the audio file's name without extension)", path.display())]
+    NoTurns {
+        /// The RTTM file.
+        path: PathBuf,
+        /// The file id looked for.
+        file_id: String,
+    },
     /// Encoding JSON output failed.
     #[error("cannot encode the output as JSON: {0}")]
     Json(#[from] serde_json::Error),

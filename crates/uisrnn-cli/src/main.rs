@@ -31,6 +31,8 @@ fn run(cli: &Cli) -> Result<(), CliError> {
         Command::Estimate(args) => commands::estimate::run(args),
         Command::Calibrate(args) => commands::calibrate::run(args, cli.quiet),
         Command::Demo(args) => commands::demo::run(args, cli.quiet),
+        Command::Embed(args) => commands::embed::run(args, cli.quiet),
+        Command::Diarize(args) => commands::diarize::run(args, cli.quiet),
         Command::ToyData(args) => commands::toy_data::run(args),
     }
 }

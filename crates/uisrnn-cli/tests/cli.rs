@@ -593,6 +593,47 @@ fn demo_trains_predicts_and_appends_results() {
     );
 }
 
+/// Without the toy files, the demo makes the same data in memory: the same model.
+#[test]
+fn demo_runs_from_any_directory_on_the_same_toy_data() {
+    let dir = scratch("demo-anywhere");
+    let demo = |data_dir: &Path, model: &Path, current: &Path| {
+        let output = command(&[
+            "demo",
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--results",
+            "results.txt",
+            "--hidden-size",
+            "16",
+            "--train-iteration",
+            "5",
+            "--device",
+            "cpu",
+        ])
+        .current_dir(current)
+        .output()
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        assert!(output.status.success(), "{stderr}");
+        stderr
+    };
+    let (from_files, in_memory) = (
+        dir.join("files.safetensors"),
+        dir.join("memory.safetensors"),
+    );
+    demo(&repo("data"), &from_files, &dir);
+    let stderr = demo(Path::new("data"), &in_memory, &dir);
+    assert!(stderr.contains("made in memory"), "{stderr}");
+    assert!(dir.join("results.txt").exists());
+    assert_eq!(
+        std::fs::read(&from_files).unwrap(),
+        std::fs::read(&in_memory).unwrap()
+    );
+}
+
 #[test]
 fn bad_input_gives_a_one_line_error_and_no_output_file() {
     let dir = scratch("bad");

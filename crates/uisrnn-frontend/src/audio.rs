@@ -6,7 +6,10 @@ use std::path::Path;
 
 use audioadapter::Adapter;
 use audioadapter_buffers::direct::InterleavedSlice;
-use rubato::{Async, FixedAsync, Resampler, SincInterpolationParameters, SincInterpolationType, WindowFunction};
+use rubato::{
+    Async, FixedAsync, Resampler, SincInterpolationParameters, SincInterpolationType,
+    WindowFunction,
+};
 
 use crate::error::{FrontendError, Result};
 
@@ -133,7 +136,7 @@ pub fn read_wav_from<R: Read + Seek>(reader: R, path: &Path) -> Result<Audio> {
             });
         }
     };
-    if interleaved.len() % channels != 0 {
+    if !interleaved.len().is_multiple_of(channels) {
         return Err(invalid("truncated: the last frame is incomplete".into()));
     }
     let samples: Vec<f32> = if channels == 1 {
@@ -173,7 +176,8 @@ pub fn resample(samples: &[f32], from: u32, to: u32) -> Result<Vec<f32>> {
     let ratio = to as f64 / from as f64;
     let mut resampler = Async::<f64>::new_sinc(ratio, 1.0, &parameters, 1024, 1, FixedAsync::Input)
         .map_err(|e| failed(e.to_string()))?;
-    let adapter = InterleavedSlice::new(&input, 1, input.len()).map_err(|e| failed(e.to_string()))?;
+    let adapter =
+        InterleavedSlice::new(&input, 1, input.len()).map_err(|e| failed(e.to_string()))?;
     let output = resampler
         .process_all(&adapter, input.len(), None)
         .map_err(|e| failed(e.to_string()))?;

@@ -87,16 +87,27 @@ impl EmbedConfig {
     pub fn check(&self) -> Result<()> {
         let invalid = |name, reason: String| Err(FrontendError::InvalidConfig { name, reason });
         if !(self.window.is_finite() && self.window >= 0.01 && self.window <= 60.0) {
-            return invalid("window", format!("must be 0.01 to 60 seconds, got {}", self.window));
+            return invalid(
+                "window",
+                format!("must be 0.01 to 60 seconds, got {}", self.window),
+            );
         }
         if !(self.hop.is_finite() && self.hop >= 0.01 && self.hop <= 60.0) {
-            return invalid("hop", format!("must be 0.01 to 60 seconds, got {}", self.hop));
+            return invalid(
+                "hop",
+                format!("must be 0.01 to 60 seconds, got {}", self.hop),
+            );
         }
-        if !(self.min_speech.is_finite() && self.min_speech >= 0.0 && self.min_speech <= self.window)
+        if !(self.min_speech.is_finite()
+            && self.min_speech >= 0.0
+            && self.min_speech <= self.window)
         {
             return invalid(
                 "min_speech",
-                format!("must be 0 to the window's {} s, got {}", self.window, self.min_speech),
+                format!(
+                    "must be 0 to the window's {} s, got {}",
+                    self.window, self.min_speech
+                ),
             );
         }
         if self.batch == 0 {
@@ -135,7 +146,11 @@ impl Prepared {
             .iter()
             .enumerate()
             .filter(|(_, speech)| **speech)
-            .flat_map(|(f, _)| self.samples[f * VAD_FRAME..(f + 1) * VAD_FRAME].iter().copied())
+            .flat_map(|(f, _)| {
+                self.samples[f * VAD_FRAME..(f + 1) * VAD_FRAME]
+                    .iter()
+                    .copied()
+            })
             .collect()
     }
 }
@@ -274,7 +289,10 @@ impl Frontend {
         }
         Ok(WindowEmbeddings {
             vectors,
-            starts: starts.iter().map(|&f| f as f64 / FRAMES_PER_SECOND).collect(),
+            starts: starts
+                .iter()
+                .map(|&f| f as f64 / FRAMES_PER_SECOND)
+                .collect(),
             ends: starts
                 .iter()
                 .map(|&f| (f + window) as f64 / FRAMES_PER_SECOND)
@@ -307,7 +325,9 @@ impl Frontend {
                 .assign(&mel.slice(s![first..first + frames, ..]));
         }
         let partials = self.encoder.encode(&mels)?.embeddings(true);
-        let mean = partials.mean_axis(ndarray::Axis(0)).expect("one partial or more");
+        let mean = partials
+            .mean_axis(ndarray::Axis(0))
+            .expect("one partial or more");
         let norm = mean.iter().map(|x| x * x).sum::<f32>().sqrt();
         Ok(UtteranceEmbedding {
             embedding: mean.iter().map(|x| x / norm).collect(),

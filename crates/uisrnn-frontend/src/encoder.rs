@@ -219,8 +219,10 @@ impl SpeakerEncoder {
             });
         }
         let values: Vec<f32> = mels.iter().copied().collect();
-        let mut input: Tensor<3> =
-            Tensor::from_data(TensorData::new(values, [batch, frames, bands]), &self.device);
+        let mut input: Tensor<3> = Tensor::from_data(
+            TensorData::new(values, [batch, frames, bands]),
+            &self.device,
+        );
         let mut last = None;
         for (index, layer) in self.layers.iter().enumerate() {
             let top = index + 1 == self.layers.len();

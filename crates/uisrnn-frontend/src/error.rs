@@ -44,7 +44,9 @@ pub enum FrontendError {
         index: usize,
     },
     /// The voice activity detector found no speech anywhere.
-    #[error("{source_name}: no speech detected (the whole input is silence to the voice activity detector)")]
+    #[error(
+        "{source_name}: no speech detected (the whole input is silence to the voice activity detector)"
+    )]
     NoSpeech {
         /// The file or input.
         source_name: String,

@@ -29,7 +29,10 @@ pub fn speech_flags(samples: &[f32]) -> Result<Vec<bool>> {
     let mut pcm = vec![0_i16; VAD_FRAME];
     (0..frames)
         .map(|f| {
-            for (out, &x) in pcm.iter_mut().zip(&samples[f * VAD_FRAME..(f + 1) * VAD_FRAME]) {
+            for (out, &x) in pcm
+                .iter_mut()
+                .zip(&samples[f * VAD_FRAME..(f + 1) * VAD_FRAME])
+            {
                 *out = ((x * 32767.0).round_ties_even() as i32) as i16;
             }
             vad.is_voice_segment(&pcm)

@@ -10,7 +10,9 @@ use uisrnn_frontend::vad::{smooth_flags, speech_flags};
 use uisrnn_frontend::{EmbedConfig, Frontend, SpeakerEncoder, read_wav};
 
 fn repo(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
 }
 
 fn fixture(name: &str) -> NpzReader<std::fs::File> {
@@ -61,12 +63,21 @@ fn volume_vad_flags_and_mask_equal_resemblyzers() {
         .into_dimensionality::<Ix1>()
         .unwrap();
     for (ours, theirs) in prepared.samples.iter().zip(&head) {
-        assert!((ours - theirs).abs() <= 1e-6 * theirs.abs().max(1e-3), "{ours} vs {theirs}");
+        assert!(
+            (ours - theirs).abs() <= 1e-6 * theirs.abs().max(1e-3),
+            "{ours} vs {theirs}"
+        );
     }
-    assert_eq!(speech_flags(&prepared.samples).unwrap(), u8_vec(&mut npz, "vad_flags"));
+    assert_eq!(
+        speech_flags(&prepared.samples).unwrap(),
+        u8_vec(&mut npz, "vad_flags")
+    );
     assert_eq!(prepared.mask, u8_vec(&mut npz, "vad_mask"));
     let trimmed_length: ndarray::Array0<i64> = npz.by_name("trimmed_length").unwrap();
-    assert_eq!(prepared.trimmed().len() as i64, trimmed_length.into_scalar());
+    assert_eq!(
+        prepared.trimmed().len() as i64,
+        trimmed_length.into_scalar()
+    );
     // The mask from the fixture's own flags too.
     assert_eq!(
         smooth_flags(&u8_vec(&mut npz, "vad_flags")),
@@ -83,10 +94,16 @@ fn mel_spectrogram_equals_librosas() {
     let ours = frontend.mel(&prepared.samples);
     let frames: ndarray::Array0<i64> = npz.by_name("mel_frames").unwrap();
     assert_eq!(ours.nrows() as i64, frames.into_scalar());
-    let theirs: Array2<f32> = f32_array(&mut npz, "mel").into_dimensionality::<Ix2>().unwrap();
+    let theirs: Array2<f32> = f32_array(&mut npz, "mel")
+        .into_dimensionality::<Ix2>()
+        .unwrap();
     let peak = ours.iter().fold(0.0_f32, |m, &x| m.max(x));
     let mut worst = 0.0_f64;
-    for (a, b) in ours.slice(ndarray::s![..theirs.nrows(), ..]).iter().zip(&theirs) {
+    for (a, b) in ours
+        .slice(ndarray::s![..theirs.nrows(), ..])
+        .iter()
+        .zip(&theirs)
+    {
         if *b > 1e-6 * peak {
             worst = worst.max(((a - b) / b).abs() as f64);
         }
@@ -98,8 +115,12 @@ fn mel_spectrogram_equals_librosas() {
 fn encoder_matches_pytorch(device: &Device) {
     let encoder = SpeakerEncoder::pretrained(device).unwrap();
     let mut npz = fixture("lstm_step.npz");
-    let mels: Array3<f32> = f32_array(&mut npz, "mels").into_dimensionality::<Ix3>().unwrap();
-    let linear: Array2<f32> = f32_array(&mut npz, "linear").into_dimensionality::<Ix2>().unwrap();
+    let mels: Array3<f32> = f32_array(&mut npz, "mels")
+        .into_dimensionality::<Ix3>()
+        .unwrap();
+    let linear: Array2<f32> = f32_array(&mut npz, "linear")
+        .into_dimensionality::<Ix2>()
+        .unwrap();
     let embeddings: Array2<f32> = f32_array(&mut npz, "embeddings")
         .into_dimensionality::<Ix2>()
         .unwrap();
@@ -137,11 +158,18 @@ fn window_embeddings_equal_resemblyzers_on_the_16k_conversation() {
     let mut npz = fixture("conversation.npz");
     let audio = read_wav(repo(CONVERSATION)).unwrap();
     let all = EmbedConfig::default().with_min_speech(0.0);
-    let ours = frontend.embed_windows(&audio, &all, "conversation", |_, _| {}).unwrap();
+    let ours = frontend
+        .embed_windows(&audio, &all, "conversation", |_, _| {})
+        .unwrap();
     let starts: Array1<f64> = npz.by_name("window_starts_s").unwrap();
     let ends: Array1<f64> = npz.by_name("window_ends_s").unwrap();
     assert_eq!(ours.starts.len(), starts.len());
-    for (a, b) in ours.starts.iter().zip(&starts).chain(ours.ends.iter().zip(&ends)) {
+    for (a, b) in ours
+        .starts
+        .iter()
+        .zip(&starts)
+        .chain(ours.ends.iter().zip(&ends))
+    {
         assert!((a - b).abs() < 1e-9);
     }
     let prerelu: Array2<f32> = f32_array(&mut npz, "windows_prerelu")
@@ -178,9 +206,13 @@ fn utterance_embedding_equals_resemblyzers() {
         .map(|r| (r[0] as usize, r[1] as usize))
         .collect();
     assert_eq!(ours.slices, slices);
-    let partials: Array2<f32> = f32_array(&mut npz, "partials").into_dimensionality::<Ix2>().unwrap();
+    let partials: Array2<f32> = f32_array(&mut npz, "partials")
+        .into_dimensionality::<Ix2>()
+        .unwrap();
     assert!(min_cosine(&ours.partials, &partials) >= 0.9999);
-    let utterance: Array1<f32> = f32_array(&mut npz, "utterance").into_dimensionality::<Ix1>().unwrap();
+    let utterance: Array1<f32> = f32_array(&mut npz, "utterance")
+        .into_dimensionality::<Ix1>()
+        .unwrap();
     let c = cosine(Array1::from(ours.embedding).view(), utterance.view());
     assert!(c >= 0.9999, "utterance cosine {c}");
 }
@@ -201,10 +233,13 @@ fn resampled_clip_stays_close_to_resemblyzers() {
     let audio = read_wav(repo("tests/fixtures/frontend/clip22k.wav")).unwrap();
     assert_eq!(audio.sample_rate, 22_050);
     let ours = audio.to_16k().unwrap();
-    let theirs: Array1<f32> = f32_array(&mut npz, "resampled").into_dimensionality::<Ix1>().unwrap();
+    let theirs: Array1<f32> = f32_array(&mut npz, "resampled")
+        .into_dimensionality::<Ix1>()
+        .unwrap();
     let theirs = theirs.mapv(|x| x / FIXTURE_SCALE);
     assert_eq!(ours.samples.len(), theirs.len());
-    let signal_rms = (theirs.iter().map(|&x| (x as f64).powi(2)).sum::<f64>() / theirs.len() as f64).sqrt();
+    let signal_rms =
+        (theirs.iter().map(|&x| (x as f64).powi(2)).sum::<f64>() / theirs.len() as f64).sqrt();
     let difference_rms = (ours
         .samples
         .iter()
@@ -216,7 +251,10 @@ fn resampled_clip_stays_close_to_resemblyzers() {
     eprintln!("rubato vs soxr: difference rms {difference_rms:e} for a signal rms {signal_rms:e}");
     // Both are band-limited resamplers; they differ near the band edge (measured:
     // 4.6 % of the signal's RMS; aligned, no delay: shifting by one sample makes it 30 %).
-    assert!(difference_rms <= 0.06 * signal_rms, "rubato vs soxr: {difference_rms} of {signal_rms}");
+    assert!(
+        difference_rms <= 0.06 * signal_rms,
+        "rubato vs soxr: {difference_rms} of {signal_rms}"
+    );
 
     let prerelu: Array2<f32> = f32_array(&mut npz, "windows_prerelu")
         .into_dimensionality::<Ix2>()
@@ -224,7 +262,9 @@ fn resampled_clip_stays_close_to_resemblyzers() {
     let all = EmbedConfig::default().with_min_speech(0.0);
     let embed = |samples: Vec<f32>| {
         let audio = uisrnn_frontend::Audio::new(samples, 16_000, "clip").unwrap();
-        frontend.embed_windows(&audio, &all, "clip", |_, _| {}).unwrap()
+        frontend
+            .embed_windows(&audio, &all, "clip", |_, _| {})
+            .unwrap()
     };
     // The rest of the pipeline on soxr's signal: resemblyzer's numbers.
     let from_soxr = embed(theirs.iter().map(|x| x * FIXTURE_SCALE).collect());
@@ -258,5 +298,8 @@ fn resampled_clip_stays_close_to_resemblyzers() {
     let flags = speech_flags(&prepared.samples).unwrap();
     let want = u8_vec(&mut npz, "vad_flags");
     let differing = flags.iter().zip(&want).filter(|(a, b)| a != b).count();
-    eprintln!("VAD flags differing after rubato: {differing} of {}", want.len());
+    eprintln!(
+        "VAD flags differing after rubato: {differing} of {}",
+        want.len()
+    );
 }

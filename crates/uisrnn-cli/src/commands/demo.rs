@@ -8,10 +8,11 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::time::Instant;
 
-use uisrnn_data::sequence_match_accuracy;
+use uisrnn_data::{TrainingData, sequence_match_accuracy};
 use uisrnn_model::{ModelConfig, TrainingConfig, UisRnn};
 
 use crate::args::DemoArgs;
+use crate::commands::toy_data::{COMMITTED_SEED, toy_files};
 use crate::commands::{
     TrainingRun, open_device, read_labelled, read_training_data, train_model, write_text,
 };
@@ -20,9 +21,37 @@ use crate::error::CliError;
 /// Runs the demo.
 pub fn run(args: &DemoArgs, quiet: bool) -> Result<(), CliError> {
     let started = Instant::now();
-    let train = read_training_data(&args.data_dir.join("toy_training_data.npz"), "demo")?;
-    let test_path = args.data_dir.join("toy_testing_data.npz");
-    let (test, truth) = read_labelled(&test_path, "demo")?;
+    let (train_path, test_path) = (
+        args.data_dir.join("toy_training_data.npz"),
+        args.data_dir.join("toy_testing_data.npz"),
+    );
+    let (train, (test, truth)) = if train_path.exists() || test_path.exists() {
+        (
+            read_training_data(&train_path, "demo")?,
+            read_labelled(&test_path, "demo")?,
+        )
+    } else {
+        // Run from anywhere: the same data as the committed files, made in memory.
+        if !quiet {
+            eprintln!(
+                "no toy data in {}: using the seeded toy set (uisrnn toy-data --seed {COMMITTED_SEED}) made in memory",
+                args.data_dir.display()
+            );
+        }
+        let (train, test) = toy_files(COMMITTED_SEED)?;
+        let labels = train.cluster_ids.ok_or_else(|| CliError::MissingLabels {
+            path: train_path.clone(),
+            command: "demo",
+        })?;
+        let truth = test
+            .cluster_ids
+            .clone()
+            .ok_or_else(|| CliError::MissingLabels {
+                path: test_path.clone(),
+                command: "demo",
+            })?;
+        (TrainingData::new(train.sequences, labels)?, (test, truth))
+    };
     let model_config = ModelConfig::reference()
         .with_observation_dim(train.observation_dim())
         .with_rnn_hidden_size(args.hidden_size);

@@ -2,6 +2,8 @@
 
 pub mod calibrate;
 pub mod demo;
+pub mod diarize;
+pub mod embed;
 pub mod estimate;
 pub mod evaluate;
 pub mod predict;

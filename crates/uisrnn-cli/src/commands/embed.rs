@@ -1,0 +1,198 @@
+//! `uisrnn embed`: audio files to window d-vectors (an npz sequence file), optionally
+//! labelled from RTTM turns to make a training set.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use ndarray::Array2;
+use uisrnn_data::{DataError, SequenceFile, Turn, read_rttm, write_sequence_file};
+use uisrnn_frontend::{Frontend, FrontendError, WindowEmbeddings, read_wav};
+use uisrnn_model::Device;
+
+use crate::args::{AudioArgs, EmbedArgs};
+use crate::commands::open_device;
+use crate::error::CliError;
+
+/// One audio file's windows.
+pub struct EmbeddedFile {
+    /// The file's name without extension (its RTTM file id).
+    pub id: String,
+    /// Its window embeddings and times.
+    pub windows: WindowEmbeddings,
+}
+
+/// Embeds every `--audio` file, with a progress bar over each file's windows unless
+/// `quiet`. Nothing is written here, so a bad file leaves no partial output.
+pub fn embed_files(
+    args: &AudioArgs,
+    device: &Device,
+    quiet: bool,
+) -> Result<Vec<EmbeddedFile>, CliError> {
+    let config = args.config();
+    config.check()?;
+    let mut seen = HashSet::new();
+    for path in &args.audio {
+        let id = file_id(path);
+        if !seen.insert(id.clone()) {
+            return Err(DataError::InvalidParameter {
+                name: "audio",
+                reason: format!("two audio files are named {id}: file ids must differ"),
+            }
+            .into());
+        }
+    }
+    let frontend = Frontend::pretrained(device)?;
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::no_length()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} windows {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let mut files = Vec::with_capacity(args.audio.len());
+    for path in &args.audio {
+        let name = path.display().to_string();
+        bar.set_message(name.clone());
+        bar.set_position(0);
+        let audio = read_wav(path)?;
+        let windows = frontend.embed_windows(&audio, &config, &name, |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        })?;
+        log::info!(
+            "{name}: {:.1} s, {} windows kept",
+            audio.seconds(),
+            windows.vectors.nrows()
+        );
+        files.push(EmbeddedFile {
+            id: file_id(path),
+            windows,
+        });
+    }
+    bar.finish_and_clear();
+    Ok(files)
+}
+
+/// The file id of an audio file: its name without extension.
+pub fn file_id(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// The windows as sequences of float64 rows.
+pub fn sequences_of(files: &[EmbeddedFile]) -> Vec<Array2<f64>> {
+    files
+        .iter()
+        .map(|f| f.windows.vectors.mapv(f64::from))
+        .collect()
+}
+
+/// The speaker who talks most in `[start, end)`, if anyone does.
+fn main_speaker<'a>(turns: &[&'a Turn], start: f64, end: f64) -> Option<&'a str> {
+    let mut totals: Vec<(&str, f64)> = Vec::new();
+    for turn in turns {
+        let overlap = turn.end().min(end) - turn.onset.max(start);
+        if overlap > 0.0 {
+            match totals.iter_mut().find(|(s, _)| *s == turn.speaker) {
+                Some((_, total)) => *total += overlap,
+                None => totals.push((&turn.speaker, overlap)),
+            }
+        }
+    }
+    totals
+        .into_iter()
+        .fold(None, |best: Option<(&str, f64)>, (s, t)| match best {
+            Some((_, b)) if b >= t => best,
+            _ => Some((s, t)),
+        })
+        .map(|(s, _)| s)
+}
+
+/// Runs the command.
+pub fn run(args: &EmbedArgs, quiet: bool) -> Result<(), CliError> {
+    let turns = args.rttm.as_ref().map(read_rttm).transpose()?;
+    let device = open_device(&args.device, quiet)?;
+    let mut files = embed_files(&args.audio, &device, quiet)?;
+    let mut cluster_ids = None;
+    if let (Some(turns), Some(rttm)) = (&turns, &args.rttm) {
+        let mut labels = Vec::with_capacity(files.len());
+        for file in &mut files {
+            let mine: Vec<&Turn> = turns.iter().filter(|t| t.file_id == file.id).collect();
+            if mine.is_empty() {
+                return Err(CliError::NoTurns {
+                    path: rttm.clone(),
+                    file_id: file.id.clone(),
+                });
+            }
+            let windows = &file.windows;
+            let speakers: Vec<Option<&str>> = windows
+                .starts
+                .iter()
+                .zip(&windows.ends)
+                .map(|(&s, &e)| main_speaker(&mine, s, e))
+                .collect();
+            let keep: Vec<usize> = (0..speakers.len())
+                .filter(|&i| speakers[i].is_some())
+                .collect();
+            if keep.is_empty() {
+                return Err(FrontendError::NoSpeech {
+                    source_name: format!("{} (no window overlaps a turn in the RTTM)", file.id),
+                }
+                .into());
+            }
+            if keep.len() < speakers.len() {
+                log::info!(
+                    "{}: {} windows without a speaker in the RTTM dropped",
+                    file.id,
+                    speakers.len() - keep.len()
+                );
+            }
+            labels.push(
+                keep.iter()
+                    .map(|&i| speakers[i].unwrap_or_default().to_owned())
+                    .collect(),
+            );
+            file.windows = WindowEmbeddings {
+                vectors: file.windows.vectors.select(ndarray::Axis(0), &keep),
+                starts: keep.iter().map(|&i| windows.starts[i]).collect(),
+                ends: keep.iter().map(|&i| windows.ends[i]).collect(),
+                speech: keep.iter().map(|&i| windows.speech[i]).collect(),
+            };
+        }
+        cluster_ids = Some(labels);
+    }
+    let file = SequenceFile {
+        sequences: sequences_of(&files),
+        cluster_ids,
+        times: Some(
+            files
+                .iter()
+                .map(|f| {
+                    f.windows
+                        .starts
+                        .iter()
+                        .copied()
+                        .zip(f.windows.ends.iter().copied())
+                        .collect()
+                })
+                .collect(),
+        ),
+        ids: Some(files.iter().map(|f| f.id.clone()).collect()),
+    };
+    write_sequence_file(&args.output, &file)?;
+    if !quiet {
+        let windows: usize = files.iter().map(|f| f.windows.vectors.nrows()).sum();
+        eprintln!(
+            "wrote {} windows of {} file(s) to {}",
+            windows,
+            files.len(),
+            args.output.display()
+        );
+    }
+    Ok(())
+}

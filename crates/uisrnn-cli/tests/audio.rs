@@ -1,0 +1,327 @@
+//! `uisrnn embed` and `uisrnn diarize`: audio files in, window d-vectors or speaker
+//! turns out; bad audio is a one-line error that leaves no output.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("uisrnn-audio-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn uisrnn(args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_uisrnn"));
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        command.env("XDG_RUNTIME_DIR", std::env::temp_dir());
+    }
+    command.args(args).output().unwrap()
+}
+
+fn succeeds(output: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "failed: {stderr}");
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+/// A non-zero exit with one line of error (besides the device line) naming `needle`.
+fn fails_in_one_line(output: &Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "succeeded: {stderr}");
+    assert!(stderr.contains(needle), "expected `{needle}` in: {stderr}");
+    let lines: Vec<&str> = stderr
+        .trim_end()
+        .lines()
+        .filter(|line| !line.starts_with("device: "))
+        .collect();
+    assert_eq!(lines.len(), 1, "not one line: {stderr}");
+}
+
+fn write_wav(path: &Path, spec: hound::WavSpec, samples: &[f32]) {
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    for &x in samples {
+        match spec.sample_format {
+            hound::SampleFormat::Float => writer.write_sample(x).unwrap(),
+            hound::SampleFormat::Int => writer.write_sample((x * 32767.0) as i16).unwrap(),
+        }
+    }
+    writer.finalize().unwrap();
+}
+
+const MONO_16K: hound::WavSpec = hound::WavSpec {
+    channels: 1,
+    sample_rate: 16_000,
+    bits_per_sample: 16,
+    sample_format: hound::SampleFormat::Int,
+};
+
+#[test]
+fn embed_writes_windows_with_times_ids_and_rttm_labels() {
+    let dir = scratch("embed");
+    let out = dir.join("windows.npz");
+    let audio = repo("data/dev/audio/dte002.wav");
+    let output = uisrnn(&[
+        "embed",
+        "--audio",
+        audio.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--rttm",
+        repo("data/dev/test.rttm").to_str().unwrap(),
+        "--quiet",
+    ]);
+    succeeds(&output);
+    let file = uisrnn_data::read_sequence_file(&out).unwrap();
+    assert_eq!(file.ids.as_deref(), Some(&["dte002".to_string()][..]));
+    let windows = &file.sequences[0];
+    assert_eq!(windows.ncols(), 256);
+    for row in windows.rows() {
+        let norm: f64 = row.iter().map(|x| x * x).sum::<f64>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-5);
+    }
+    let times = &file.times.as_ref().unwrap()[0];
+    assert!(times.iter().all(|(s, e)| (e - s - 1.2).abs() < 1e-9));
+    // Labels are the dev set's speakers of that conversation.
+    let labels = &file.cluster_ids.as_ref().unwrap()[0];
+    assert!(
+        labels.iter().all(|l| l.starts_with("dte002_D")),
+        "{labels:?}"
+    );
+    assert!(uisrnn_data::number_of_speakers(labels) >= 2);
+    // The dev set's own windows of this conversation are its 1.2 s windows every
+    // 0.4 s with at least 0.6 s of true speech; ours use detected speech, so the
+    // counts are close but need not be equal.
+    let dev = uisrnn_data::read_sequence_file(repo("data/dev/test.npz")).unwrap();
+    let index = dev
+        .ids
+        .as_ref()
+        .unwrap()
+        .iter()
+        .position(|id| id == "dte002")
+        .unwrap();
+    let (ours, theirs) = (windows.nrows() as f64, dev.sequences[index].nrows() as f64);
+    assert!(
+        (ours - theirs).abs() <= 0.15 * theirs,
+        "{ours} vs {theirs} windows"
+    );
+}
+
+#[test]
+fn diarize_writes_turns_and_scores_them() {
+    let dir = scratch("diarize");
+    let rttm = dir.join("turns.rttm");
+    let audio = repo("data/dev/audio/dte002.wav");
+    let stdout = succeeds(&uisrnn(&[
+        "diarize",
+        "--method",
+        "spectral",
+        "--audio",
+        audio.to_str().unwrap(),
+        "--rttm",
+        rttm.to_str().unwrap(),
+        "--reference-rttm",
+        repo("data/dev/test.rttm").to_str().unwrap(),
+        "--quiet",
+    ]));
+    let der: f64 = stdout
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no DER in {stdout}"));
+    eprintln!("spectral clustering on dte002 from audio: DER {der}");
+    assert!(der < 0.2, "DER {der}");
+    let turns = uisrnn_data::read_rttm(&rttm).unwrap();
+    assert!(turns.iter().all(|t| t.file_id == "dte002"));
+    assert!(turns.len() >= 2);
+    // Without a model, the UIS-RNN method says so before any work.
+    fails_in_one_line(
+        &uisrnn(&[
+            "diarize",
+            "--audio",
+            audio.to_str().unwrap(),
+            "--rttm",
+            rttm.to_str().unwrap(),
+        ]),
+        "--model",
+    );
+}
+
+#[test]
+fn bad_audio_is_a_one_line_error_and_writes_nothing() {
+    let dir = scratch("bad-audio");
+    let out = dir.join("out.npz");
+    let embed = |audio: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "embed",
+            "--audio",
+            audio.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        uisrnn(&args)
+    };
+    // Not a WAV file.
+    let text = dir.join("notes.wav");
+    std::fs::write(&text, "hello, I am not audio").unwrap();
+    fails_in_one_line(&embed(&text, &[]), "not a readable WAV");
+    // Missing.
+    fails_in_one_line(&embed(&dir.join("missing.wav"), &[]), "cannot read");
+    // Truncated in the middle of its samples.
+    let good = repo("data/dev/audio/dte002.wav");
+    let bytes = std::fs::read(&good).unwrap();
+    let truncated = dir.join("truncated.wav");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2 + 1]).unwrap();
+    fails_in_one_line(&embed(&truncated, &[]), "truncated");
+    // Empty.
+    let empty = dir.join("empty.wav");
+    write_wav(&empty, MONO_16K, &[]);
+    fails_in_one_line(&embed(&empty, &[]), "no audio samples");
+    // All silence.
+    let silence = dir.join("silence.wav");
+    write_wav(&silence, MONO_16K, &vec![0.0; 48_000]);
+    fails_in_one_line(&embed(&silence, &[]), "no speech detected");
+    // Shorter than one window.
+    let short = dir.join("short.wav");
+    let tone: Vec<f32> = (0..8_000).map(|i| 0.3 * (i as f32 * 0.05).sin()).collect();
+    write_wav(&short, MONO_16K, &tone);
+    fails_in_one_line(&embed(&short, &[]), "shorter than one");
+    // NaN samples.
+    let nan = dir.join("nan.wav");
+    let mut samples = vec![0.1_f32; 32_000];
+    samples[123] = f32::NAN;
+    let float = hound::WavSpec {
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+        ..MONO_16K
+    };
+    write_wav(&nan, float, &samples);
+    fails_in_one_line(&embed(&nan, &[]), "sample 123 is not a finite number");
+    // Unsupported sample format: 12-bit integers.
+    let odd = dir.join("odd.wav");
+    let mut bytes = std::fs::read(&short).unwrap();
+    // fmt chunk: bits per sample at byte 34.
+    bytes[34] = 12;
+    std::fs::write(&odd, &bytes).unwrap();
+    let output = embed(&odd, &[]);
+    assert!(!output.status.success());
+    // Bad settings.
+    fails_in_one_line(&embed(&good, &["--hop", "0"]), "hop");
+    fails_in_one_line(&embed(&good, &["--min-speech", "5"]), "min_speech");
+    assert!(!out.exists(), "no output after a failure");
+    // Two inputs where the second is bad: still nothing written.
+    let output = uisrnn(&[
+        "embed",
+        "--audio",
+        good.to_str().unwrap(),
+        silence.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!output.status.success());
+    assert!(!out.exists());
+}
+
+#[test]
+fn stereo_and_resampled_input_embeds() {
+    let dir = scratch("stereo");
+    let out = dir.join("out.npz");
+    // The 22.05 kHz clip, and a stereo 44.1 kHz float copy of a dev conversation's
+    // first 5 s with the same signal on both channels.
+    let reader = hound::WavReader::open(repo("data/dev/audio/dte002.wav")).unwrap();
+    let mono: Vec<f32> = reader
+        .into_samples::<i16>()
+        .take(80_000)
+        .map(|s| s.unwrap() as f32 / 32768.0)
+        .collect();
+    let stereo = dir.join("stereo.wav");
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 16_000,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let interleaved: Vec<f32> = mono.iter().flat_map(|&x| [x, x]).collect();
+    write_wav(&stereo, spec, &interleaved);
+    let mono_path = dir.join("mono.wav");
+    write_wav(
+        &mono_path,
+        hound::WavSpec {
+            channels: 1,
+            ..spec
+        },
+        &mono,
+    );
+    let embed = |path: &Path| {
+        succeeds(&uisrnn(&[
+            "embed",
+            "--audio",
+            path.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+            "--quiet",
+        ]));
+        uisrnn_data::read_sequence_file(&out).unwrap().sequences[0].clone()
+    };
+    assert_eq!(embed(&stereo), embed(&mono_path));
+    let clip = embed(&repo("tests/fixtures/frontend/clip22k.wav"));
+    assert!(clip.nrows() >= 1);
+}
+
+/// End to end: a small model trained on the dev set's embeddings diarizes the three
+/// dev test conversations from their audio; the DER is printed.
+#[test]
+fn a_model_trained_on_the_dev_set_diarizes_the_dev_audio() {
+    let dir = scratch("end-to-end");
+    let model = dir.join("dev.safetensors");
+    succeeds(&uisrnn(&[
+        "train",
+        "--data",
+        repo("data/dev/train.npz").to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--hidden-size",
+        "64",
+        "--train-iteration",
+        "150",
+        "--quiet",
+        "--device",
+        "cpu",
+    ]));
+    let audio: Vec<String> = ["dte000", "dte001", "dte002"]
+        .iter()
+        .map(|id| {
+            repo(&format!("data/dev/audio/{id}.wav"))
+                .display()
+                .to_string()
+        })
+        .collect();
+    let rttm = dir.join("turns.rttm");
+    let mut args = vec!["diarize", "--model", model.to_str().unwrap(), "--audio"];
+    args.extend(audio.iter().map(String::as_str));
+    let reference = repo("data/dev/test.rttm");
+    args.extend([
+        "--rttm",
+        rttm.to_str().unwrap(),
+        "--reference-rttm",
+        reference.to_str().unwrap(),
+        "--quiet",
+        "--device",
+        "cpu",
+    ]);
+    let stdout = succeeds(&uisrnn(&args));
+    eprintln!("UIS-RNN (H 64, 150 iterations) on the three dev conversations' audio: {stdout}");
+    let der: f64 = stdout.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert!(der < 0.5, "DER {der}");
+    let turns = uisrnn_data::read_rttm(&rttm).unwrap();
+    for id in ["dte000", "dte001", "dte002"] {
+        assert!(turns.iter().any(|t| t.file_id == id), "no turns for {id}");
+    }
+}
