@@ -32,6 +32,7 @@ with zipfile.ZipFile(sys.argv[1]) as z:
     open(sys.argv[2], "wb").write(z.read(name))
 PY
 seed rttm "$root"/crates/uisrnn-data/testdata/der/*.rttm "$fuzz"/regressions/rttm/*
-for target in npz_reader npz_members model_file reference_file pickle rttm; do
+seed torch_file "$root"/tests/fixtures/torch/*.pt "$fuzz"/regressions/torch_file/*
+for target in npz_reader npz_members model_file reference_file pickle rttm torch_file; do
     echo "$target: $(ls "$fuzz/corpus/$target" | wc -l) files"
 done

@@ -481,6 +481,11 @@ pub struct AudioArgs {
     /// d-vector the dev set and the recommended models use.
     #[arg(long)]
     pub relu: bool,
+    /// Encoder weights instead of the built-in ones: a safetensors file with
+    /// resemblyzer's names, or resemblyzer's own `pretrained.pt` (any torch.save
+    /// file with the weights under `model_state`).
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
 }
 
 impl AudioArgs {

@@ -110,6 +110,60 @@ impl SpeakerEncoder {
         Self::from_safetensors_bytes(&bytes, device)
     }
 
+    /// An encoder from resemblyzer's own `pretrained.pt` (a legacy `torch.save`
+    /// stream; the weights are the dict under `model_state`) or any `torch.save`
+    /// file of either kind holding such a dict, read with the bounded,
+    /// non-executing reader of [`uisrnn_pickle::torch`].
+    ///
+    /// ```no_run
+    /// use uisrnn_frontend::SpeakerEncoder;
+    ///
+    /// let encoder = SpeakerEncoder::from_torch_file("pretrained.pt", &burn::tensor::Device::flex())?;
+    /// # Ok::<(), uisrnn_frontend::FrontendError>(())
+    /// ```
+    pub fn from_torch_file(path: impl AsRef<Path>, device: &Device) -> Result<Self> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| FrontendError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_torch_bytes(&bytes, device)
+    }
+
+    /// Like [`SpeakerEncoder::from_torch_file`], from the file's bytes.
+    pub fn from_torch_bytes(bytes: &[u8], device: &Device) -> Result<Self> {
+        let tensors = uisrnn_pickle::torch::read_state_dict(bytes, &["model_state"])
+            .map_err(|reason| FrontendError::Weights(format!("torch file: {reason}")))?;
+        Self::from_named(
+            |name| {
+                tensors
+                    .iter()
+                    .find(|(key, _)| key == name)
+                    .map(|(_, t)| (t.shape.clone(), t.data.clone()))
+                    .ok_or_else(|| FrontendError::Weights(format!("missing tensor {name}")))
+            },
+            device,
+        )
+    }
+
+    /// An encoder from a weights file of either kind: safetensors (as shipped in
+    /// this crate) or a `torch.save` file (resemblyzer's `pretrained.pt`), told
+    /// apart by their first bytes.
+    pub fn from_file(path: impl AsRef<Path>, device: &Device) -> Result<Self> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| FrontendError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if uisrnn_pickle::torch::LegacyTorchFile::looks_like(&bytes)
+            || bytes.starts_with(b"PK\x03\x04")
+        {
+            Self::from_torch_bytes(&bytes, device)
+        } else {
+            Self::from_safetensors_bytes(&bytes, device)
+        }
+    }
+
     /// Like [`SpeakerEncoder::from_safetensors`], from the file's bytes.
     pub fn from_safetensors_bytes(bytes: &[u8], device: &Device) -> Result<Self> {
         let tensors = SafeTensors::deserialize(bytes)

@@ -303,3 +303,40 @@ fn resampled_clip_stays_close_to_resemblyzers() {
         want.len()
     );
 }
+
+/// resemblyzer's own `pretrained.pt` (17 MB, not in the repository) read with the
+/// project's torch-file reader gives exactly the shipped weights. Get it with
+/// `pip download resemblyzer==0.1.4 --no-deps` (the wheel is a zip) and run
+/// `UISRNN_RESEMBLYZER_PT=path/to/pretrained.pt cargo test -- --ignored`.
+#[test]
+#[ignore = "needs resemblyzer's pretrained.pt (UISRNN_RESEMBLYZER_PT)"]
+fn pretrained_pt_reads_as_the_shipped_weights() {
+    let path = std::env::var("UISRNN_RESEMBLYZER_PT").expect("set UISRNN_RESEMBLYZER_PT");
+    let device = cpu();
+    let from_torch = SpeakerEncoder::from_torch_file(&path, &device).unwrap();
+    let shipped = SpeakerEncoder::pretrained(&device).unwrap();
+    let mut npz = fixture("lstm_step.npz");
+    let mels: Array3<f32> = f32_array(&mut npz, "mels")
+        .into_dimensionality::<Ix3>()
+        .unwrap();
+    assert_eq!(
+        from_torch.encode(&mels).unwrap(),
+        shipped.encode(&mels).unwrap()
+    );
+    let tensors =
+        uisrnn_pickle::torch::read_state_dict(&std::fs::read(&path).unwrap(), &["model_state"])
+            .unwrap();
+    let safetensors_bytes = uisrnn_frontend::encoder::PRETRAINED;
+    let shipped = safetensors::SafeTensors::deserialize(safetensors_bytes).unwrap();
+    for (name, tensor) in &tensors {
+        let view = shipped.tensor(name).unwrap();
+        let values: Vec<f32> = view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        assert_eq!(view.shape(), &tensor.shape[..], "{name}");
+        assert_eq!(values, tensor.data, "{name}");
+    }
+    assert_eq!(tensors.len(), 16);
+}

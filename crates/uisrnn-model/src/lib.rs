@@ -18,7 +18,7 @@ mod fused;
 pub mod io;
 pub mod loss;
 pub mod model;
-pub mod pickle;
+pub use uisrnn_pickle as pickle;
 pub mod predict;
 pub mod reference_file;
 pub mod score;

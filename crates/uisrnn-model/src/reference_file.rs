@@ -32,7 +32,7 @@
 //!   arrays.
 //!
 //! Nothing in the file is executed: the pickle is decoded into a data tree
-//! by [`crate::pickle`] and the shapes above are recognised by name.
+//! by [`uisrnn_pickle`] and the shapes above are recognised by name.
 //!
 //! # Safety bounds
 //!
@@ -48,20 +48,20 @@
 //!   be exactly `product(shape) × itemsize` bytes. All size arithmetic is
 //!   checked, so nothing is allocated beyond what the file actually holds.
 //! * The pickle itself is parsed with the bounds documented in
-//!   [`crate::pickle`].
+//!   [`uisrnn_pickle`].
 
-use std::collections::HashMap;
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 use std::path::Path;
 
+use uisrnn_pickle::torch::{
+    ElementType, Endian, Reason, ScalarKind, StridedView, TorchArchive, as_usize_tuple,
+    contiguous_strides, decode_state_dict, lookup, mapping_items, pickle_prefix,
+};
+use uisrnn_pickle::{self as pickle, Object, Value};
 use zip::ZipArchive;
 
 use crate::error::ModelError;
-use crate::pickle::{self, Object, Value};
 use crate::weights::HostTensor;
-
-/// Largest zip entry (uncompressed) this reader will read.
-const MAX_ENTRY_BYTES: u64 = 2 << 30;
 
 /// Module names numpy has used for `_reconstruct` and `scalar`.
 const NUMPY_MULTIARRAY_MODULES: [&str; 2] = ["numpy._core.multiarray", "numpy.core.multiarray"];
@@ -119,9 +119,6 @@ pub fn looks_like_reference_file(bytes: &[u8]) -> bool {
         && ZipArchive::new(Cursor::new(bytes)).is_ok_and(|zip| pickle_prefix(&zip).is_ok())
 }
 
-/// Why a file cannot be read (becomes `InvalidReferenceFile::reason`).
-type Reason = String;
-
 /// Prefixes a reason with the dict key it concerns.
 fn in_field(key: &'static str) -> impl Fn(Reason) -> Reason {
     move |reason| format!("{key}: {reason}")
@@ -143,7 +140,18 @@ fn decode_model(
         .ok_or_else(|| format!("data.pkl holds a {}, not a dict", root.kind_name()))?;
     let field = |key: &str| lookup(items, key).ok_or_else(|| format!("missing key {key:?}"));
 
-    let state_dict = decode_state_dict(field("rnn_state_dict")?, archive)?;
+    let state_dict = decode_state_dict(field("rnn_state_dict")?, archive, "rnn_state_dict")?
+        .into_iter()
+        .map(|(name, tensor)| {
+            (
+                name,
+                HostTensor {
+                    shape: tensor.shape,
+                    data: tensor.data,
+                },
+            )
+        })
+        .collect();
     Ok(ReferenceModelFile {
         state_dict,
         rnn_init_hidden: decode_float_array(field("rnn_init_hidden")?)
@@ -157,520 +165,10 @@ fn decode_model(
     })
 }
 
-// ---------------------------------------------------------------------------
-// The zip archive
-// ---------------------------------------------------------------------------
-
-/// The torch zip archive, with storages read on demand and cached.
-struct TorchArchive<'a> {
-    zip: ZipArchive<Cursor<&'a [u8]>>,
-    /// The top-level directory, e.g. `model`.
-    prefix: String,
-    /// Byte order of the storages.
-    endian: Endian,
-    /// Size of the whole archive, the cap for preallocation.
-    archive_len: usize,
-    storages: HashMap<String, Vec<u8>>,
-}
-
-impl<'a> TorchArchive<'a> {
-    fn open(bytes: &'a [u8]) -> Result<Self, Reason> {
-        let zip = ZipArchive::new(Cursor::new(bytes))
-            .map_err(|error| format!("not a zip archive: {error}"))?;
-        let prefix = pickle_prefix(&zip)?;
-        let mut archive = Self {
-            zip,
-            prefix,
-            endian: Endian::Little,
-            archive_len: bytes.len(),
-            storages: HashMap::new(),
-        };
-        archive.endian = archive.read_byteorder()?;
-        Ok(archive)
-    }
-
-    fn read_pickle(&mut self) -> Result<Vec<u8>, Reason> {
-        let name = format!("{}/data.pkl", self.prefix);
-        self.read_entry(&name)
-    }
-
-    /// The storage byte order from `<prefix>/byteorder` (little if absent).
-    fn read_byteorder(&mut self) -> Result<Endian, Reason> {
-        let name = format!("{}/byteorder", self.prefix);
-        if self.zip.index_for_name(&name).is_none() {
-            return Ok(Endian::Little);
-        }
-        match self.read_entry(&name)?.trim_ascii() {
-            b"little" => Ok(Endian::Little),
-            b"big" => Ok(Endian::Big),
-            other => Err(format!(
-                "unknown byteorder {:?}",
-                String::from_utf8_lossy(other)
-            )),
-        }
-    }
-
-    /// The bytes of storage `key` (entry `<prefix>/data/<key>`).
-    fn storage(&mut self, key: &str) -> Result<&[u8], Reason> {
-        if !self.storages.contains_key(key) {
-            let name = format!("{}/data/{key}", self.prefix);
-            let bytes = self.read_entry(&name)?;
-            self.storages.insert(key.to_owned(), bytes);
-        }
-        self.storages
-            .get(key)
-            .map(Vec::as_slice)
-            .ok_or_else(|| format!("storage {key:?} vanished from the cache"))
-    }
-
-    /// Reads a whole entry, bounded by its declared size.
-    fn read_entry(&mut self, name: &str) -> Result<Vec<u8>, Reason> {
-        let entry = self
-            .zip
-            .by_name(name)
-            .map_err(|error| format!("zip entry {name}: {error}"))?;
-        let declared = entry.size();
-        if declared > MAX_ENTRY_BYTES {
-            return Err(format!(
-                "zip entry {name} declares {declared} bytes, more than the {MAX_ENTRY_BYTES} allowed"
-            ));
-        }
-        let capacity = usize::try_from(declared)
-            .unwrap_or(usize::MAX)
-            .min(self.archive_len);
-        let mut data = Vec::with_capacity(capacity);
-        // One byte more than declared: reaching the end lets the zip reader
-        // verify the CRC, and an over-long entry is detected.
-        entry
-            .take(declared.saturating_add(1))
-            .read_to_end(&mut data)
-            .map_err(|error| format!("zip entry {name}: {error}"))?;
-        if u64::try_from(data.len()).ok() != Some(declared) {
-            return Err(format!(
-                "zip entry {name} holds {} bytes, not the declared {declared}",
-                data.len()
-            ));
-        }
-        Ok(data)
-    }
-}
-
-/// The `<prefix>` of the single `<prefix>/data.pkl` entry.
-fn pickle_prefix<R: Read + std::io::Seek>(zip: &ZipArchive<R>) -> Result<String, Reason> {
-    let mut prefixes = zip.file_names().filter_map(|name| {
-        let prefix = name.strip_suffix("/data.pkl")?;
-        (!prefix.is_empty() && !prefix.contains('/')).then_some(prefix)
-    });
-    match (prefixes.next(), prefixes.next()) {
-        (Some(prefix), None) => Ok(prefix.to_owned()),
-        (None, _) => Err("no <name>/data.pkl entry in the zip archive".to_owned()),
-        (Some(first), Some(second)) => Err(format!(
-            "several pickles in the zip archive ({first}/data.pkl, {second}/data.pkl, ...)"
-        )),
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Pickle values
-// ---------------------------------------------------------------------------
-
-/// The key/value pairs of a dict or `collections.OrderedDict`.
-fn mapping_items(value: &Value) -> Option<&[(Value, Value)]> {
-    match value {
-        Value::Dict(items) => Some(items),
-        Value::Object(object) if object.global() == Some(("collections", "OrderedDict")) => {
-            Some(&object.dict_items)
-        }
-        _ => None,
-    }
-}
-
-/// The value stored under a string key (the last one, as in Python).
-fn lookup<'v>(items: &'v [(Value, Value)], key: &str) -> Option<&'v Value> {
-    items
-        .iter()
-        .rev()
-        .find(|(candidate, _)| key_text(candidate) == Some(key))
-        .map(|(_, value)| value)
-}
-
-/// A dict key as text (`str`, or an ASCII/UTF-8 Python 2 byte string).
-fn key_text(key: &Value) -> Option<&str> {
-    match key {
-        Value::String(text) => Some(text),
-        Value::Bytes(bytes) => std::str::from_utf8(bytes).ok(),
-        _ => None,
-    }
-}
-
-fn as_usize(value: &Value, what: &str) -> Result<usize, Reason> {
-    value
-        .as_int()
-        .and_then(|i| usize::try_from(i).ok())
-        .ok_or_else(|| format!("{what} is not a non-negative integer"))
-}
-
-fn as_usize_tuple(value: &Value, what: &str) -> Result<Vec<usize>, Reason> {
-    let items = value
-        .as_tuple()
-        .ok_or_else(|| format!("{what} is a {}, not a tuple", value.kind_name()))?;
-    items.iter().map(|item| as_usize(item, what)).collect()
-}
-
 fn is_numpy_multiarray(object: &Object, function: &str) -> bool {
     object.global().is_some_and(|(module, name)| {
         name == function && NUMPY_MULTIARRAY_MODULES.contains(&module)
     })
-}
-
-// ---------------------------------------------------------------------------
-// Element types
-// ---------------------------------------------------------------------------
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Endian {
-    Little,
-    Big,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ScalarKind {
-    F32,
-    F64,
-    Bool,
-    I8,
-    I16,
-    I32,
-    I64,
-    U8,
-    U16,
-    U32,
-    U64,
-}
-
-/// How one array element is laid out in bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct ElementType {
-    kind: ScalarKind,
-    endian: Endian,
-}
-
-impl ElementType {
-    fn size(self) -> usize {
-        match self.kind {
-            ScalarKind::Bool | ScalarKind::I8 | ScalarKind::U8 => 1,
-            ScalarKind::I16 | ScalarKind::U16 => 2,
-            ScalarKind::F32 | ScalarKind::I32 | ScalarKind::U32 => 4,
-            ScalarKind::F64 | ScalarKind::I64 | ScalarKind::U64 => 8,
-        }
-    }
-
-    fn is_float(self) -> bool {
-        matches!(self.kind, ScalarKind::F32 | ScalarKind::F64)
-    }
-
-    /// Element `index` of `bytes`, or `None` if it lies outside.
-    fn read(self, bytes: &[u8], index: usize) -> Option<f64> {
-        let size = self.size();
-        let start = index.checked_mul(size)?;
-        self.decode(bytes.get(start..start.checked_add(size)?)?)
-    }
-
-    /// Elements `start..start + count` of `bytes`, or `None` if they do not
-    /// all lie inside.
-    fn read_run(self, bytes: &[u8], start: usize, count: usize) -> Option<Vec<f32>> {
-        let size = self.size();
-        let begin = start.checked_mul(size)?;
-        let end = start.checked_add(count)?.checked_mul(size)?;
-        let run = bytes.get(begin..end)?;
-        let mut values = Vec::with_capacity(count);
-        if self.kind == ScalarKind::F32 && self.endian == Endian::Little {
-            // The common case, kept simple so that debug builds stay fast.
-            values.extend(
-                run.chunks_exact(4)
-                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
-            );
-        } else {
-            for chunk in run.chunks_exact(size) {
-                values.push(self.decode(chunk)? as f32);
-            }
-        }
-        Some(values)
-    }
-
-    /// One element from exactly `size()` bytes.
-    fn decode(self, chunk: &[u8]) -> Option<f64> {
-        let value = match self.kind {
-            ScalarKind::F32 => f64::from(f32::from_le_bytes(self.ordered(chunk)?)),
-            ScalarKind::F64 => f64::from_le_bytes(self.ordered(chunk)?),
-            ScalarKind::Bool => f64::from(u8::from(chunk.first()? != &0)),
-            ScalarKind::I8 => f64::from(i8::from_le_bytes(self.ordered(chunk)?)),
-            ScalarKind::I16 => f64::from(i16::from_le_bytes(self.ordered(chunk)?)),
-            ScalarKind::I32 => f64::from(i32::from_le_bytes(self.ordered(chunk)?)),
-            ScalarKind::I64 => i64::from_le_bytes(self.ordered(chunk)?) as f64,
-            ScalarKind::U8 => f64::from(u8::from_le_bytes(self.ordered(chunk)?)),
-            ScalarKind::U16 => f64::from(u16::from_le_bytes(self.ordered(chunk)?)),
-            ScalarKind::U32 => f64::from(u32::from_le_bytes(self.ordered(chunk)?)),
-            ScalarKind::U64 => u64::from_le_bytes(self.ordered(chunk)?) as f64,
-        };
-        Some(value)
-    }
-
-    /// The chunk's bytes in little-endian order.
-    fn ordered<const N: usize>(self, chunk: &[u8]) -> Option<[u8; N]> {
-        let mut array: [u8; N] = chunk.try_into().ok()?;
-        if self.endian == Endian::Big {
-            array.reverse();
-        }
-        Some(array)
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Strided copies
-// ---------------------------------------------------------------------------
-
-/// A view into a flat storage of `storage_len` elements.
-struct StridedView<'s> {
-    shape: &'s [usize],
-    strides: &'s [usize],
-    offset: usize,
-    storage_len: usize,
-}
-
-impl StridedView<'_> {
-    /// Checks the view lies inside its storage; returns its element count.
-    fn validate(&self) -> Result<usize, Reason> {
-        if self.shape.len() != self.strides.len() {
-            return Err(format!(
-                "size has {} dimensions but stride has {}",
-                self.shape.len(),
-                self.strides.len()
-            ));
-        }
-        let overflow = || "tensor size overflows".to_owned();
-        let count = self
-            .shape
-            .iter()
-            .try_fold(1usize, |count, &dim| count.checked_mul(dim))
-            .ok_or_else(overflow)?;
-        if count > self.storage_len {
-            return Err(format!(
-                "tensor has {count} elements but its storage holds {}",
-                self.storage_len
-            ));
-        }
-        if count == 0 {
-            return Ok(0);
-        }
-        let mut last = self.offset;
-        for (&dim, &stride) in self.shape.iter().zip(self.strides) {
-            let reach = (dim - 1).checked_mul(stride).ok_or_else(overflow)?;
-            last = last.checked_add(reach).ok_or_else(overflow)?;
-        }
-        if last >= self.storage_len {
-            return Err(format!(
-                "offset {} and strides {:?} reach element {last} of a storage of {}",
-                self.offset, self.strides, self.storage_len
-            ));
-        }
-        Ok(count)
-    }
-
-    fn position(&self, flat: usize) -> Result<usize, Reason> {
-        let mut rest = flat;
-        let mut position = self.offset;
-        for (&dim, &stride) in self.shape.iter().zip(self.strides).rev() {
-            let index = rest.checked_rem(dim).ok_or("empty dimension")?;
-            rest /= dim;
-            position = index
-                .checked_mul(stride)
-                .and_then(|step| position.checked_add(step))
-                .ok_or("tensor index overflows")?;
-        }
-        Ok(position)
-    }
-
-    /// Copies the view out of `bytes` as row-major f32.
-    fn gather(&self, bytes: &[u8], element: ElementType) -> Result<Vec<f32>, Reason> {
-        let count = self.validate()?;
-        if self.strides == contiguous_strides(self.shape, false) {
-            return element
-                .read_run(bytes, self.offset, count)
-                .ok_or_else(|| format!("elements {}.. lie outside the data", self.offset));
-        }
-        let mut data = Vec::with_capacity(count);
-        for flat in 0..count {
-            let position = self.position(flat)?;
-            let value = element
-                .read(bytes, position)
-                .ok_or_else(|| format!("element {position} lies outside the data"))?;
-            data.push(value as f32);
-        }
-        Ok(data)
-    }
-}
-
-/// Row-major strides (in elements) of a dense array of `shape`.
-fn contiguous_strides(shape: &[usize], fortran_order: bool) -> Vec<usize> {
-    let mut strides = vec![0; shape.len()];
-    let mut step = 1usize;
-    let mut assign = |slot: &mut usize, dim: usize| {
-        *slot = step;
-        step = step.saturating_mul(dim);
-    };
-    if fortran_order {
-        for (slot, &dim) in strides.iter_mut().zip(shape) {
-            assign(slot, dim);
-        }
-    } else {
-        for (slot, &dim) in strides.iter_mut().zip(shape).rev() {
-            assign(slot, dim);
-        }
-    }
-    strides
-}
-
-// ---------------------------------------------------------------------------
-// Torch tensors
-// ---------------------------------------------------------------------------
-
-fn decode_state_dict(
-    value: &Value,
-    archive: &mut TorchArchive,
-) -> Result<Vec<(String, HostTensor)>, Reason> {
-    let items = mapping_items(value).ok_or_else(|| {
-        format!(
-            "rnn_state_dict is a {}, not an OrderedDict",
-            value.kind_name()
-        )
-    })?;
-    let mut tensors: Vec<(String, HostTensor)> = Vec::with_capacity(items.len());
-    let mut positions: HashMap<String, usize> = HashMap::new();
-    for (key, value) in items {
-        let name =
-            key_text(key).ok_or_else(|| format!("rnn_state_dict has a {} key", key.kind_name()))?;
-        let tensor = decode_tensor(value, archive)
-            .map_err(|reason| format!("rnn_state_dict[{name:?}]: {reason}"))?;
-        // A repeated key keeps its first position and its last value.
-        match positions.get(name) {
-            Some(&index) => {
-                if let Some(slot) = tensors.get_mut(index) {
-                    slot.1 = tensor;
-                }
-            }
-            None => {
-                positions.insert(name.to_owned(), tensors.len());
-                tensors.push((name.to_owned(), tensor));
-            }
-        }
-    }
-    Ok(tensors)
-}
-
-fn decode_tensor(value: &Value, archive: &mut TorchArchive) -> Result<HostTensor, Reason> {
-    let object = value
-        .as_object()
-        .ok_or_else(|| format!("expected a tensor, found a {}", value.kind_name()))?;
-    let args = object
-        .args
-        .as_tuple()
-        .ok_or("tensor arguments are not a tuple")?;
-    match object.global() {
-        Some(("torch._utils", "_rebuild_tensor_v2" | "_rebuild_tensor")) => {
-            rebuild_tensor(args, archive)
-        }
-        Some(("torch._utils", "_rebuild_parameter")) => {
-            let inner = args
-                .first()
-                .and_then(Value::as_object)
-                .filter(|inner| {
-                    matches!(
-                        inner.global(),
-                        Some(("torch._utils", "_rebuild_tensor_v2" | "_rebuild_tensor"))
-                    )
-                })
-                .ok_or("parameter does not wrap a plain tensor")?;
-            let inner_args = inner
-                .args
-                .as_tuple()
-                .ok_or("tensor arguments are not a tuple")?;
-            rebuild_tensor(inner_args, archive)
-        }
-        Some((module, name)) => Err(format!("unsupported tensor constructor {module}.{name}")),
-        None => Err("tensor constructor is not a global".to_owned()),
-    }
-}
-
-/// A storage named by a persistent id.
-struct StorageRef<'v> {
-    kind: ScalarKind,
-    key: &'v str,
-    numel: usize,
-}
-
-fn storage_ref(value: &Value) -> Result<StorageRef<'_>, Reason> {
-    let Value::PersistentId(pid) = value else {
-        return Err(format!(
-            "storage is a {}, not a persistent id",
-            value.kind_name()
-        ));
-    };
-    let Some([tag, storage_type, key, _location, numel]) = pid.as_tuple() else {
-        return Err("storage persistent id is not a 5-tuple".to_owned());
-    };
-    if tag.as_str() != Some("storage") {
-        return Err("persistent id is not a storage".to_owned());
-    }
-    let kind = match storage_type.as_global() {
-        Some(("torch", "FloatStorage")) => ScalarKind::F32,
-        Some(("torch", "DoubleStorage")) => ScalarKind::F64,
-        Some((module, name)) => return Err(format!("unsupported storage type {module}.{name}")),
-        None => return Err("storage type is not a global".to_owned()),
-    };
-    Ok(StorageRef {
-        kind,
-        key: key.as_str().ok_or("storage key is not a string")?,
-        numel: as_usize(numel, "storage size")?,
-    })
-}
-
-/// `_rebuild_tensor(_v2)(storage, storage_offset, size, stride, ...)`.
-fn rebuild_tensor(args: &[Value], archive: &mut TorchArchive) -> Result<HostTensor, Reason> {
-    let [storage, offset, size, stride, ..] = args else {
-        return Err(format!(
-            "tensor has {} arguments, expected at least 4",
-            args.len()
-        ));
-    };
-    let storage = storage_ref(storage)?;
-    let shape = as_usize_tuple(size, "tensor size")?;
-    let strides = as_usize_tuple(stride, "tensor stride")?;
-    let element = ElementType {
-        kind: storage.kind,
-        endian: archive.endian,
-    };
-    let bytes = archive.storage(storage.key)?;
-    let needed = storage
-        .numel
-        .checked_mul(element.size())
-        .ok_or("storage size overflows")?;
-    if bytes.len() < needed {
-        return Err(format!(
-            "storage {:?} holds {} bytes, fewer than its {} elements need",
-            storage.key,
-            bytes.len(),
-            storage.numel
-        ));
-    }
-    let view = StridedView {
-        shape: &shape,
-        strides: &strides,
-        offset: as_usize(offset, "storage offset")?,
-        storage_len: storage.numel,
-    };
-    let data = view.gather(bytes, element)?;
-    Ok(HostTensor { shape, data })
 }
 
 // ---------------------------------------------------------------------------
@@ -894,6 +392,7 @@ fn decode_numpy_scalar(object: &Object) -> Result<f64, Reason> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
     use std::io::Write;
     use std::path::PathBuf;
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::Array2;
 use uisrnn_data::{DataError, SequenceFile, Turn, read_rttm, write_sequence_file};
-use uisrnn_frontend::{Frontend, FrontendError, WindowEmbeddings, read_wav};
+use uisrnn_frontend::{Frontend, FrontendError, SpeakerEncoder, WindowEmbeddings, read_wav};
 use uisrnn_model::Device;
 
 use crate::args::{AudioArgs, EmbedArgs};
@@ -42,7 +42,10 @@ pub fn embed_files(
             .into());
         }
     }
-    let frontend = Frontend::pretrained(device)?;
+    let frontend = match &args.weights {
+        Some(path) => Frontend::new(SpeakerEncoder::from_file(path, device)?),
+        None => Frontend::pretrained(device)?,
+    };
     let bar = if quiet {
         ProgressBar::hidden()
     } else {

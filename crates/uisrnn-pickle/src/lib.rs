@@ -1,4 +1,7 @@
-//! A small, safe reader for Python pickles (protocols 0–5 binary subset).
+//! A small, safe reader for Python pickles (protocols 0–5 binary subset), and
+//! ([`torch`]) for the files PyTorch's `torch.save` writes, both kinds: used by
+//! uisrnn-model (the reference implementation's model files) and uisrnn-frontend
+//! (resemblyzer's `pretrained.pt`).
 //!
 //! The reader turns a pickle into a plain data tree ([`Value`]). It never
 //! imports, calls or executes anything: `GLOBAL`/`STACK_GLOBAL` produce a
@@ -50,6 +53,8 @@
 //! (`BINSTRING`, `SHORT_BINSTRING`) become [`Value::Bytes`].
 
 use std::collections::HashMap;
+
+pub mod torch;
 
 /// Why a pickle could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -260,8 +265,25 @@ pub fn parse(input: &[u8]) -> Result<Value, PickleError> {
 
 /// Parses a pickle with explicit [`Limits`].
 pub fn parse_with_limits(input: &[u8], limits: Limits) -> Result<Value, PickleError> {
+    parse_prefix(input, limits).map(|(value, _)| value)
+}
+
+/// Parses the pickle at the start of `input` and returns it with the number of
+/// bytes it took (up to and including its `STOP`), for streams of several pickles
+/// such as legacy `torch.save` files.
+///
+/// ```
+/// // Two pickles of protocol 2: the integers 7 and 8.
+/// let stream = [0x80, 2, b'K', 7, b'.', 0x80, 2, b'K', 8, b'.'];
+/// let (first, used) = uisrnn_pickle::parse_prefix(&stream, Default::default())?;
+/// assert_eq!((first.as_int(), used), (Some(7), 5));
+/// assert_eq!(uisrnn_pickle::parse(&stream[used..])?.as_int(), Some(8));
+/// # Ok::<(), uisrnn_pickle::PickleError>(())
+/// ```
+pub fn parse_prefix(input: &[u8], limits: Limits) -> Result<(Value, usize), PickleError> {
     let mut machine = Machine::new(input, limits);
     let root = machine.run()?;
+    let consumed = machine.pos;
     let byte_budget = input.len().saturating_mul(2).saturating_add(1 << 20);
     let mut builder = TreeBuilder {
         arena: &machine.arena,
@@ -269,7 +291,7 @@ pub fn parse_with_limits(input: &[u8], limits: Limits) -> Result<Value, PickleEr
         bytes_left: byte_budget,
         max_depth: limits.max_depth,
     };
-    builder.build(root)
+    builder.build(root).map(|value| (value, consumed))
 }
 
 // ---------------------------------------------------------------------------
