@@ -17,6 +17,7 @@ pub mod audio;
 pub mod embed;
 pub mod encoder;
 pub mod error;
+mod host_lstm;
 pub mod mel;
 pub mod vad;
 pub mod volume;

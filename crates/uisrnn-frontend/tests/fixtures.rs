@@ -112,8 +112,10 @@ fn mel_spectrogram_equals_librosas() {
     assert!(worst <= 1e-4, "mel differs by {worst}");
 }
 
-fn encoder_matches_pytorch(device: &Device) {
-    let encoder = SpeakerEncoder::pretrained(device).unwrap();
+fn encoder_matches_pytorch(device: &Device, host: bool) {
+    let encoder = SpeakerEncoder::pretrained(device)
+        .unwrap()
+        .with_host_path(host);
     let mut npz = fixture("lstm_step.npz");
     let mels: Array3<f32> = f32_array(&mut npz, "mels")
         .into_dimensionality::<Ix3>()
@@ -141,15 +143,20 @@ fn encoder_matches_pytorch(device: &Device) {
 }
 
 #[test]
-fn encoder_equals_pytorch_on_the_cpu() {
-    encoder_matches_pytorch(&cpu());
+fn encoder_equals_pytorch_on_the_host() {
+    encoder_matches_pytorch(&cpu(), true);
+}
+
+#[test]
+fn encoder_equals_pytorch_with_burn_on_the_cpu() {
+    encoder_matches_pytorch(&cpu(), false);
 }
 
 #[cfg(feature = "wgpu")]
 #[test]
 fn encoder_equals_pytorch_on_the_gpu() {
     let device = Device::wgpu(burn::tensor::DeviceKind::DefaultDevice);
-    encoder_matches_pytorch(&device);
+    encoder_matches_pytorch(&device, false);
 }
 
 #[test]

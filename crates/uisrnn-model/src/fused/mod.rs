@@ -18,10 +18,12 @@
 //! sigma2 floor stay burn's and the training loop's: this module only replaces
 //! `loss.backward()`.
 
-mod activation;
 mod gru;
-mod matmul;
 mod packed;
+
+// The host kernels (gemm views, vectorisable activations) live in uisrnn-kernels,
+// shared with the audio front end's LSTM.
+use uisrnn_kernels::{activation, matmul};
 
 use burn::module::{Param, ParamId};
 use burn::nn::Linear;

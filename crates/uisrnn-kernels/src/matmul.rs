@@ -6,7 +6,7 @@ use gemm::Parallelism;
 /// A read-only matrix view of a row-major slice: element `(i, j)` is
 /// `data[i * row_stride + j * col_stride]`.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct View<'a> {
+pub struct View<'a> {
     data: &'a [f32],
     rows: usize,
     cols: usize,
@@ -16,7 +16,7 @@ pub(crate) struct View<'a> {
 
 impl<'a> View<'a> {
     /// The row-major `[rows, cols]` matrix held by `data`.
-    pub(crate) fn new(data: &'a [f32], rows: usize, cols: usize) -> Self {
+    pub fn new(data: &'a [f32], rows: usize, cols: usize) -> Self {
         assert_eq!(data.len(), rows * cols, "matrix view of the wrong size");
         Self {
             data,
@@ -28,7 +28,7 @@ impl<'a> View<'a> {
     }
 
     /// The transpose (no copy).
-    pub(crate) fn t(self) -> Self {
+    pub fn t(self) -> Self {
         Self {
             data: self.data,
             rows: self.cols,
@@ -41,7 +41,7 @@ impl<'a> View<'a> {
 
 /// `out = a b` (or `out += a b` with `accumulate`), `out` row-major `[a.rows, b.cols]`.
 /// Every core takes part when the product is large enough to pay (gemm decides).
-pub(crate) fn matmul(out: &mut [f32], a: View<'_>, b: View<'_>, accumulate: bool) {
+pub fn matmul(out: &mut [f32], a: View<'_>, b: View<'_>, accumulate: bool) {
     check(out, a, b);
     // SAFETY: `check` matched the shapes to the slices (`View::new` checks its slice,
     // `t` keeps every index inside it); `out` is borrowed mutably, so it does not
@@ -67,7 +67,7 @@ pub(crate) fn matmul(out: &mut [f32], a: View<'_>, b: View<'_>, accumulate: bool
 /// a large stride, once per group of six output rows), and the blocks are shared
 /// among the cores.
 #[derive(Debug, Clone)]
-pub(crate) struct ColumnBlocks {
+pub struct ColumnBlocks {
     blocks: Vec<Vec<f32>>,
     rows: usize,
     cols: usize,
@@ -75,10 +75,10 @@ pub(crate) struct ColumnBlocks {
 
 impl ColumnBlocks {
     /// Columns per block.
-    pub(crate) const WIDTH: usize = 32;
+    pub const WIDTH: usize = 32;
 
     /// The blocks of `matrix` (any view; its transpose, for instance).
-    pub(crate) fn new(matrix: View<'_>) -> Self {
+    pub fn new(matrix: View<'_>) -> Self {
         let blocks = (0..matrix.cols)
             .step_by(Self::WIDTH)
             .map(|start| {
@@ -102,7 +102,7 @@ impl ColumnBlocks {
 
     /// `out = a M` (or `out += a M` with `accumulate`), `out` row-major
     /// `[a.rows, cols]`; the blocks are split among the cores.
-    pub(crate) fn left_product(&self, out: &mut [f32], a: View<'_>, accumulate: bool) {
+    pub fn left_product(&self, out: &mut [f32], a: View<'_>, accumulate: bool) {
         assert_eq!(a.cols, self.rows, "inner dimensions differ");
         assert_eq!(out.len(), a.rows * self.cols, "output of the wrong size");
         let out_address = out.as_mut_ptr() as usize;
@@ -195,7 +195,7 @@ unsafe fn product(
 }
 
 /// Adds `bias` (`[cols]`) to every row of the row-major `matrix`.
-pub(crate) fn add_bias(matrix: &mut [f32], bias: &[f32]) {
+pub fn add_bias(matrix: &mut [f32], bias: &[f32]) {
     for row in matrix.chunks_exact_mut(bias.len()) {
         for (x, b) in row.iter_mut().zip(bias) {
             *x += b;
@@ -204,7 +204,7 @@ pub(crate) fn add_bias(matrix: &mut [f32], bias: &[f32]) {
 }
 
 /// Adds the column sums of the row-major `matrix` (`[rows, out.len()]`) to `out`.
-pub(crate) fn add_column_sums(out: &mut [f32], matrix: &[f32]) {
+pub fn add_column_sums(out: &mut [f32], matrix: &[f32]) {
     for row in matrix.chunks_exact(out.len()) {
         for (o, x) in out.iter_mut().zip(row) {
             *o += x;

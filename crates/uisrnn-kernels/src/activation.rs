@@ -8,7 +8,7 @@
 /// `e^x` for x in [-87.3, 88.7]; x is clamped to that range, so below it the result
 /// is about 1.2e-38 (not 0) and above it about 3.3e38 (not infinity).
 #[inline(always)]
-pub(crate) fn exp(x: f32) -> f32 {
+pub fn exp(x: f32) -> f32 {
     const LOG2_E: f32 = std::f32::consts::LOG2_E;
     // ln 2 split in a part with few mantissa bits (exact products) and the rest.
     const LN2_HIGH: f32 = 0.693_359_4;
@@ -34,14 +34,14 @@ pub(crate) fn exp(x: f32) -> f32 {
 
 /// The logistic function `1 / (1 + e^-x)`.
 #[inline(always)]
-pub(crate) fn sigmoid(x: f32) -> f32 {
+pub fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + exp(-x))
 }
 
 /// The hyperbolic tangent: `1 - 2 / (e^2x + 1)`, and a Taylor polynomial near 0,
 /// where that form would lose digits to cancellation.
 #[inline(always)]
-pub(crate) fn tanh(x: f32) -> f32 {
+pub fn tanh(x: f32) -> f32 {
     let x2 = x * x;
     let small = x * (1.0 + x2 * (-1.0 / 3.0 + x2 * (2.0 / 15.0 + x2 * (-17.0 / 315.0))));
     let large = 1.0 - 2.0 / (exp(2.0 * x) + 1.0);

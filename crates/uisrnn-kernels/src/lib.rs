@@ -1,0 +1,10 @@
+//! Host-side numerical kernels shared by uisrnn's CPU fast paths: the model's fused
+//! GRU training and decoding step, and the audio front end's LSTM.
+//!
+//! - [`matmul`]: matrix products on row-major slices through the `gemm` crate, with
+//!   transposed views and column-blocked right-hand sides for recurrent steps.
+//! - [`activation`]: `exp`, `sigmoid` and `tanh` in plain arithmetic that the
+//!   compiler vectorises (2 ulp / 2e-7).
+
+pub mod activation;
+pub mod matmul;
