@@ -128,3 +128,30 @@ fn fuzz_regressions_replay() {
         let _ = LegacyTorchFile::parse(&bytes);
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+    /// Random multi-byte damage to either file, and random cuts: an error or a
+    /// value, never a panic; a tensor read holds product(shape) values.
+    #[test]
+    fn random_damage_never_panics(
+        zip in proptest::bool::ANY,
+        edits in proptest::collection::vec((proptest::num::usize::ANY, proptest::num::u8::ANY), 1..8),
+        cut in proptest::option::of(proptest::num::usize::ANY),
+    ) {
+        let mut bytes = fixture(if zip { "zip.pt" } else { "legacy.pt" });
+        for (at, value) in edits {
+            let at = at % bytes.len();
+            bytes[at] = value;
+        }
+        if let Some(cut) = cut {
+            bytes.truncate(cut % (bytes.len() + 1));
+        }
+        if let Ok(tensors) = read_state_dict(&bytes, &["model_state"]) {
+            for (_, tensor) in tensors {
+                proptest::prop_assert_eq!(tensor.shape.iter().product::<usize>(), tensor.data.len());
+            }
+        }
+    }
+}
