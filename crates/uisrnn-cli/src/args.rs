@@ -163,8 +163,9 @@ impl From<PresetArg> for Preset {
 #[derive(Debug, Args)]
 pub struct TrainingArgs {
     /// Where unset flags take their values from: `recommended` (sample-mean loss 2,
-    /// crp_alpha change-ratio, 3000 iterations, 20 % held out to calibrate) or
-    /// `reference` (google/uis-rnn's defaults: same training steps and labels).
+    /// crp_alpha change-ratio, 3000 iterations, 20 % held out to validate on every
+    /// 500 iterations, keeping the best, and to calibrate) or `reference`
+    /// (google/uis-rnn's defaults: same training steps and labels).
     #[arg(long, value_enum, default_value_t = PresetArg::Recommended)]
     pub preset: PresetArg,
     /// GRU hidden size.
@@ -338,12 +339,14 @@ pub struct TrainArgs {
     #[arg(long)]
     pub validation_fraction: Option<f64>,
     /// Decode the held-out sequences (--validation-fraction) every N iterations and
-    /// keep the parameters of the best accuracy. Not with --checkpoint or --resume.
+    /// keep the parameters of the best accuracy; 0: never [recommended: 500;
+    /// reference: 0]. Not with --checkpoint or --resume (the preset's is then
+    /// skipped).
+    #[arg(long, value_name = "N")]
+    pub validate_every: Option<usize>,
+    /// With validation during training: stop after N validations in a row without
+    /// a better accuracy.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub validate_every: Option<u64>,
-    /// With --validate-every: stop after N validations in a row without a better
-    /// accuracy.
-    #[arg(long, value_name = "N", requires = "validate_every", value_parser = clap::value_parser!(u64).range(1..))]
     pub patience: Option<u64>,
     /// The calibration grid (with --validation-fraction).
     #[command(flatten)]
@@ -361,6 +364,28 @@ impl TrainArgs {
     pub fn validation_fraction(&self) -> f64 {
         self.validation_fraction
             .unwrap_or(Preset::from(self.training.preset).validation_fraction())
+    }
+
+    /// `--validate-every` (0: never), or the preset's when no checkpoint is written
+    /// or resumed (checkpoints do not hold the best parameters).
+    pub fn validate_every(&self) -> Option<usize> {
+        match self.validate_every {
+            Some(0) => None,
+            Some(every) => Some(every),
+            None if self.checkpoint.is_some() || self.resume.is_some() => {
+                if Preset::from(self.training.preset)
+                    .validate_every()
+                    .is_some()
+                {
+                    log::warn!(
+                        "no validation during training with checkpoints: the held-out \
+                         sequences are used for calibration only"
+                    );
+                }
+                None
+            }
+            None => Preset::from(self.training.preset).validate_every(),
+        }
     }
 }
 

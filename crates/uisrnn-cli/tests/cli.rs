@@ -283,6 +283,35 @@ fn presets_set_the_unset_flags() {
         stderr.contains("calibrated on 10 held-out sequences"),
         "{stderr}"
     );
+    // ... validated on them while training, keeping the best parameters.
+    assert!(stderr.contains("validation after 3 iterations"), "{stderr}");
+    assert!(stderr.contains("kept the parameters after"), "{stderr}");
+    // With a checkpoint the preset's validation is skipped (calibration stays).
+    let checkpointed = dir.join("checkpointed.safetensors");
+    let checkpoint = dir.join("run.ckpt");
+    let output = uisrnn(&tiny_train(
+        data,
+        checkpointed.to_str().unwrap(),
+        "3",
+        &["--checkpoint", checkpoint.to_str().unwrap()],
+    ));
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("validation after"), "{stderr}");
+    assert!(
+        stderr.contains("calibrated on 10 held-out sequences"),
+        "{stderr}"
+    );
+    // --patience needs validation during training.
+    fails_with(
+        &uisrnn(&tiny_train(
+            data,
+            "x.safetensors",
+            "3",
+            &["--validate-every", "0", "--patience", "2"],
+        )),
+        "patience",
+    );
     // The reference preset: no hold-out, crp_alpha 1, and the same model as the
     // reference's flags spelled out.
     let reference = dir.join("reference.safetensors");

@@ -35,8 +35,11 @@ pub enum Preset {
     /// (README, "Accuracy on realistic conversations"): the reference's model with
     /// the sample-mean loss (2 samples), crp_alpha from the change ratio, 3000
     /// iterations (under 30 minutes on 2 CPU cores for 80 conversations at hidden
-    /// size 512), and 20 % of the training conversations held out to calibrate
-    /// ([`Preset::validation_fraction`], used by `uisrnn train`).
+    /// size 512), and 20 % of the training conversations held out
+    /// ([`Preset::validation_fraction`]) to validate on every 500 iterations, keeping
+    /// the best parameters ([`Preset::validate_every`]), and to calibrate after
+    /// training (`uisrnn train` does all three; in Rust: `UisRnn::fit_validated`, then
+    /// `UisRnn::calibrate`).
     #[default]
     Recommended,
     /// The reference implementation's defaults: same training steps and labels as
@@ -105,6 +108,18 @@ impl Preset {
         match self {
             Preset::Recommended => 0.2,
             Preset::Reference => 0.0,
+        }
+    }
+
+    /// How often `uisrnn train` decodes the held-out conversations while training
+    /// and keeps the best parameters ([`UisRnn::fit_validated`]): every 500
+    /// iterations recommended, never for the reference.
+    ///
+    /// [`UisRnn::fit_validated`]: crate::UisRnn::fit_validated
+    pub fn validate_every(self) -> Option<usize> {
+        match self {
+            Preset::Recommended => Some(500),
+            Preset::Reference => None,
         }
     }
 }
@@ -628,6 +643,8 @@ mod tests {
         assert!(model.check().is_ok() && training.check().is_ok());
         assert_eq!(Preset::default(), Preset::Recommended);
         assert_eq!(Preset::Reference.validation_fraction(), 0.0);
+        assert_eq!(Preset::Recommended.validate_every(), Some(500));
+        assert_eq!(Preset::Reference.validate_every(), None);
     }
 
     #[test]

@@ -96,16 +96,18 @@ pub fn run(args: &TrainArgs, quiet: bool) -> Result<(), CliError> {
         data.num_observations(),
         data.observation_dim()
     );
-    let validation = match (args.validate_every, &held_out) {
+    let explicit = args.validate_every.is_some_and(|every| every > 0);
+    let validation = match (args.validate_every(), &held_out) {
         (None, _) => None,
         (Some(every), Some((sequences, labels))) => Some(Validating {
             sequences,
             labels,
             config: ValidationConfig::default()
-                .with_every(every as usize)
-                .with_patience(args.patience.map(|p| p as usize))
-                .with_inference(InferenceConfig::default()),
+                .with_every(every)
+                .with_patience(args.patience.map(|p| p as usize)),
         }),
+        // The preset's validation needs the preset's hold-out, skipped on small data.
+        (Some(_), None) if !explicit => None,
         (Some(_), None) => {
             return Err(ModelError::InvalidConfig {
                 name: "validate_every",
@@ -114,6 +116,14 @@ pub fn run(args: &TrainArgs, quiet: bool) -> Result<(), CliError> {
             .into());
         }
     };
+    if validation.is_none() && args.patience.is_some() {
+        return Err(ModelError::InvalidConfig {
+            name: "patience",
+            reason: "needs validation during training (--validate-every with held-out sequences)"
+                .into(),
+        }
+        .into());
+    }
     let mut model = train_model(&data, run, checkpoint.as_ref(), validation, &device, quiet)?;
     if let Some((sequences, labels)) = held_out {
         let config = args.grid.config(InferenceConfig::default());
