@@ -56,4 +56,6 @@ train_and_score "+ substitution and sub-sequences (2 copies, p 0.5, >= 0.5)" "${
   --augmented-copies 2 --speaker-substitution 0.5 --subsequence-min-fraction 0.5
 train_and_score "+ calibration + validation every 500 (keep best)" "${REFERENCE[@]}" \
   --validation-fraction 0.2 --validate-every 500
+train_and_score "sample-mean loss + change ratio + calibration" "${REFERENCE[@]}" \
+  --sample-mean-loss 2 --crp-alpha change-ratio --validation-fraction 0.2
 train_and_score "recommended preset (the default: no flags)"
