@@ -6,8 +6,11 @@
 //! labelled sequences of speaker embeddings (d-vectors) and labels new sequences by
 //! beam search, giving the same answers as Google's Python reference `uisrnn`.
 //!
-//! This crate is the facade: it re-exports the model crate ([`model`]) and the data
-//! crate ([`data`]), and the items most programs need at the top level.
+//! This crate is the facade: it re-exports the model crate ([`model`]), the data
+//! crate ([`data`]) and the audio front end ([`frontend`]: WAV files to d-vectors
+//! with resemblyzer's encoder), and the items most programs need at the top level.
+//! `ModelConfig::default()` and `TrainingConfig::default()` are the recommended
+//! recipe; [`Preset::Reference`] gives the reference's settings.
 //!
 //! Models run on the CPU ([`cpu_device`], burn-flex) by default. The `wgpu` cargo
 //! feature adds the GPU (`gpu_device`, burn's Wgpu backend); [`Backend`] picks either
@@ -39,6 +42,7 @@
 //! ```
 
 pub use uisrnn_data as data;
+pub use uisrnn_frontend as frontend;
 pub use uisrnn_model as model;
 
 pub use uisrnn_data::{
@@ -49,5 +53,5 @@ pub use uisrnn_data::{
 pub use uisrnn_model::gpu_device;
 pub use uisrnn_model::{
     Backend, Backprop, CrpAlpha, Device, FitReport, InferenceConfig, ModelConfig, ModelError,
-    ModelFormat, Stream, TrainingConfig, UisRnn, cpu_device,
+    ModelFormat, Preset, Stream, TrainingConfig, UisRnn, cpu_device,
 };
