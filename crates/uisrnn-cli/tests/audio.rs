@@ -1,48 +1,10 @@
 //! `uisrnn embed` and `uisrnn diarize`: audio files in, window d-vectors or speaker
 //! turns out; bad audio is a one-line error that leaves no output.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-fn repo(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(path)
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("uisrnn-audio-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn uisrnn(args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_uisrnn"));
-    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
-        command.env("XDG_RUNTIME_DIR", std::env::temp_dir());
-    }
-    command.args(args).output().unwrap()
-}
-
-fn succeeds(output: &Output) -> String {
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "failed: {stderr}");
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-/// A non-zero exit with one line of error (besides the device line) naming `needle`.
-fn fails_in_one_line(output: &Output, needle: &str) {
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "succeeded: {stderr}");
-    assert!(stderr.contains(needle), "expected `{needle}` in: {stderr}");
-    let lines: Vec<&str> = stderr
-        .trim_end()
-        .lines()
-        .filter(|line| !line.starts_with("device: "))
-        .collect();
-    assert_eq!(lines.len(), 1, "not one line: {stderr}");
-}
+mod common;
+use common::{fails_in_one_line, repo, scratch, stdout as succeeds, uisrnn};
 
 fn write_wav(path: &Path, spec: hound::WavSpec, samples: &[f32]) {
     let mut writer = hound::WavWriter::create(path, spec).unwrap();

@@ -37,6 +37,14 @@ pub const LAYERS: usize = 3;
 /// safetensors). Apache-2.0, Copyright 2019 Resemble.AI: see the crate's NOTICE.
 pub static PRETRAINED: &[u8] = include_bytes!("../weights/resemblyzer-0.1.4.safetensors");
 
+/// The bytes of a weights file.
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|source| FrontendError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 /// One LSTM layer, weights transposed for row-vector products.
 #[derive(Debug, Clone)]
 struct LstmLayer {
@@ -109,11 +117,7 @@ impl SpeakerEncoder {
     /// An encoder from a safetensors file with resemblyzer's parameter names
     /// (`lstm.weight_ih_l0`, ..., `linear.weight`, `linear.bias`).
     pub fn from_safetensors(path: impl AsRef<Path>, device: &Device) -> Result<Self> {
-        let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| FrontendError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = read_file(path.as_ref())?;
         Self::from_safetensors_bytes(&bytes, device)
     }
 
@@ -129,11 +133,7 @@ impl SpeakerEncoder {
     /// # Ok::<(), uisrnn_frontend::FrontendError>(())
     /// ```
     pub fn from_torch_file(path: impl AsRef<Path>, device: &Device) -> Result<Self> {
-        let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| FrontendError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = read_file(path.as_ref())?;
         Self::from_torch_bytes(&bytes, device)
     }
 
@@ -157,11 +157,7 @@ impl SpeakerEncoder {
     /// this crate) or a `torch.save` file (resemblyzer's `pretrained.pt`), told
     /// apart by their first bytes.
     pub fn from_file(path: impl AsRef<Path>, device: &Device) -> Result<Self> {
-        let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| FrontendError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = read_file(path.as_ref())?;
         if uisrnn_pickle::torch::LegacyTorchFile::looks_like(&bytes)
             || bytes.starts_with(b"PK\x03\x04")
         {

@@ -816,7 +816,8 @@ pub fn read_state_dict(bytes: &[u8], path: &[&str]) -> Result<Vec<(String, Tenso
     };
     if LegacyTorchFile::looks_like(bytes) {
         let mut file = LegacyTorchFile::parse(bytes)?;
-        let root = file.root.clone();
+        // Taken out of the file (not copied): the storages stay for the tensors.
+        let root = std::mem::replace(&mut file.root, Value::None);
         let value = walk(&root, path)?;
         decode_state_dict(value, &mut file, &what)
     } else if bytes.starts_with(b"PK\x03\x04") {

@@ -4,14 +4,13 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::Array2;
 use uisrnn_data::{DataError, SequenceFile, Turn, read_rttm, write_sequence_file};
 use uisrnn_frontend::{Frontend, FrontendError, SpeakerEncoder, WindowEmbeddings, read_wav};
 use uisrnn_model::Device;
 
 use crate::args::{AudioArgs, EmbedArgs};
-use crate::commands::open_device;
+use crate::commands::{open_device, progress_bar};
 use crate::error::CliError;
 
 /// One audio file's windows.
@@ -46,16 +45,7 @@ pub fn embed_files(
         Some(path) => Frontend::new(SpeakerEncoder::from_file(path, device)?),
         None => Frontend::pretrained(device)?,
     };
-    let bar = if quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::no_length()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} windows {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
+    let bar = progress_bar(quiet, " windows");
     let mut files = Vec::with_capacity(args.audio.len());
     for path in &args.audio {
         let name = path.display().to_string();

@@ -117,6 +117,23 @@ pub enum TrainingRun<'a> {
     Resume(&'a Path),
 }
 
+/// A progress bar (hidden when `quiet`) showing elapsed time, position of length,
+/// then `unit` and the message.
+pub fn progress_bar(quiet: bool, unit: &str) -> ProgressBar {
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::no_length()
+    };
+    let template = format!("{{elapsed_precise}} [{{bar:30}}] {{pos}}/{{len}}{unit} {{msg}}");
+    bar.set_style(
+        ProgressStyle::with_template(&template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar
+}
+
 /// Held-out sequences to validate on while training (`train --validate-every`).
 pub struct Validating<'a> {
     /// The held-out sequences.
@@ -147,16 +164,7 @@ pub fn train_model(
         }
         .into());
     }
-    let bar = if quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::no_length()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
+    let bar = progress_bar(quiet, "");
     let observer = |report: &IterationReport| {
         bar.set_length(report.total as u64);
         bar.set_position(report.iteration as u64 + 1);
