@@ -1,10 +1,15 @@
 //! Front-end speed: one minute of 16 kHz audio (the first 60 s of
 //! `data/dev/audio/dte000.wav`) to d-vectors, 1.2 s windows every 0.4 s, every window
 //! kept (148 windows):
-//! - `embed/minute`: the whole pipeline (volume, WebRTC VAD, mel, encoder);
+//! - `embed/minute`: the whole pipeline as users run it (Silero VAD, volume, mel,
+//!   encoder);
 //! - `embed/mel`: the mel spectrogram alone;
-//! - `embed/encoder`: the encoder alone on the 148 windows' mel frames.
+//! - `embed/encoder`: the encoder alone on the 148 windows' mel frames;
+//! - `vad/silero`: Silero VAD's probabilities and speech segments for the minute;
+//! - `vad/webrtc`: resemblyzer's volume normalisation and WebRTC VAD (flags,
+//!   smoothing) for the minute.
 //!
+//! Seconds per hour of audio are 60 times a figure.
 //! `RAYON_NUM_THREADS=1` gives the one-core figure. The side-by-side comparison with
 //! resemblyzer: `benches/reference/compare_embedding.sh`.
 
@@ -12,7 +17,9 @@ use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use ndarray::{Array3, s};
-use uisrnn_frontend::{Audio, EmbedConfig, Frontend, read_wav};
+use uisrnn_frontend::{
+    Audio, EmbedConfig, Frontend, Level, SileroConfig, Vad, read_wav, speech_timestamps,
+};
 
 fn minute() -> Audio {
     let audio = read_wav("data/dev/audio/dte000.wav").expect("dev audio");
@@ -50,5 +57,35 @@ fn embed(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, embed);
+fn vad(c: &mut Criterion) {
+    let audio = minute();
+    let frontend = Frontend::pretrained(&burn::tensor::Device::flex()).expect("encoder");
+    let mut group = c.benchmark_group("vad");
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(10));
+    group.bench_function("silero", |b| {
+        b.iter(|| {
+            let probabilities = frontend.silero().probabilities(&audio.samples);
+            speech_timestamps(
+                &probabilities,
+                audio.samples.len(),
+                &SileroConfig::default(),
+            )
+            .expect("segments")
+        })
+    });
+    group.bench_function("webrtc", |b| {
+        b.iter(|| {
+            frontend
+                .prepare(&audio, &Vad::WebRtc, Level::Recording)
+                .expect("prepares")
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, embed, vad);
 criterion_main!(benches);

@@ -1,7 +1,8 @@
 //! Seconds to embed one minute of audio (the first 60 s of the dev conversation
 //! `data/dev/audio/dte000.wav`): volume normalisation, WebRTC VAD, mel spectrogram and
 //! the encoder over 1.2 s windows every 0.4 s (every window kept), the median of
-//! several runs after a warm-up. `RAYON_NUM_THREADS=1` gives the one-core figure.
+//! several runs after a warm-up. The speech detector is WebRTC's, as in resemblyzer,
+//! so that both sides do the same work. `RAYON_NUM_THREADS=1` gives the one-core figure.
 //! Prints `RESULT seconds=...` for `benches/reference/compare_embedding.sh`.
 //!
 //! ```sh
@@ -10,7 +11,7 @@
 
 use std::time::Instant;
 
-use uisrnn_frontend::{Audio, EmbedConfig, Frontend, read_wav};
+use uisrnn_frontend::{Audio, EmbedConfig, Frontend, Level, Vad, read_wav};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runs: usize = std::env::args()
@@ -21,7 +22,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let audio = read_wav("data/dev/audio/dte000.wav")?;
     let minute = Audio::new(audio.samples[..60 * 16_000].to_vec(), 16_000, "minute")?;
     let frontend = Frontend::pretrained(&burn::tensor::Device::flex())?;
-    let config = EmbedConfig::default().with_min_speech(0.0);
+    let config = EmbedConfig::default()
+        .with_vad(Vad::WebRtc)
+        .with_min_speech(0.0);
     let mut windows = 0;
     let mut embed = || -> Result<f64, Box<dyn std::error::Error>> {
         let start = Instant::now();
@@ -36,7 +39,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     times.sort_by(f64::total_cmp);
     // Where the time goes (one run each).
     let start = Instant::now();
-    let prepared = frontend.prepare(&minute, "minute")?;
+    let prepared = frontend.prepare(&minute, &Vad::WebRtc, Level::Recording)?;
     let prepare = start.elapsed().as_secs_f64();
     let start = Instant::now();
     let mel = frontend.mel(&prepared.samples);

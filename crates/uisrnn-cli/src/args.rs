@@ -492,6 +492,32 @@ pub struct AudioArgs {
     /// WAV files (8/16/24/32-bit integer or 32-bit float, any rate, mixed to mono).
     #[arg(long, required = true, num_args = 1..)]
     pub audio: Vec<PathBuf>,
+    /// The speech detector: Silero VAD (the default; the volume is then normalised
+    /// on the speech it finds) or WebRTC's (resemblyzer's exact pipeline).
+    #[arg(long, value_enum, default_value_t = VadArg::Silero)]
+    pub vad: VadArg,
+    /// Silero: chunks at or above this speech probability are speech (0.5).
+    #[arg(long)]
+    pub vad_threshold: Option<f64>,
+    /// Silero: milliseconds of silence that end a speech segment (100).
+    #[arg(long)]
+    pub vad_min_silence: Option<f64>,
+    /// Silero: milliseconds added on each side of a speech segment (30).
+    #[arg(long)]
+    pub vad_speech_pad: Option<f64>,
+    /// Take the speech from these turns (RTTM; file ids are the audio files' names
+    /// without extension) instead of detecting it: true speech turns, or another
+    /// detector's output.
+    #[arg(long, conflicts_with_all = ["vad_threshold", "vad_min_silence", "vad_speech_pad"])]
+    pub speech_rttm: Option<PathBuf>,
+    /// What the volume normalisation measures: the speech found (the default) or
+    /// the whole recording, pauses included (resemblyzer's measure; always so with
+    /// `--vad webrtc`).
+    #[arg(long, value_enum)]
+    pub level: Option<LevelArg>,
+    /// A file without speech gives no windows (and no turns) instead of an error.
+    #[arg(long)]
+    pub allow_no_speech: bool,
     /// Window length in seconds.
     #[arg(long, default_value_t = 1.2)]
     pub window: f64,
@@ -515,13 +541,81 @@ pub struct AudioArgs {
 
 impl AudioArgs {
     /// The front end's settings.
-    pub fn config(&self) -> uisrnn_frontend::EmbedConfig {
-        uisrnn_frontend::EmbedConfig::default()
+    ///
+    /// # Errors
+    /// [`uisrnn_frontend::FrontendError::InvalidConfig`] for Silero settings with
+    /// `--vad webrtc`, or out of range.
+    pub fn config(&self) -> Result<uisrnn_frontend::EmbedConfig, uisrnn_frontend::FrontendError> {
+        let silero_settings = [
+            ("--vad-threshold", self.vad_threshold),
+            ("--vad-min-silence", self.vad_min_silence),
+            ("--vad-speech-pad", self.vad_speech_pad),
+        ];
+        let vad = match self.vad {
+            VadArg::Silero => {
+                let mut silero = uisrnn_frontend::SileroConfig::default();
+                if let Some(threshold) = self.vad_threshold {
+                    silero = silero.with_threshold(threshold);
+                }
+                if let Some(ms) = self.vad_min_silence {
+                    silero = silero.with_min_silence_ms(ms);
+                }
+                if let Some(ms) = self.vad_speech_pad {
+                    silero = silero.with_speech_pad_ms(ms);
+                }
+                uisrnn_frontend::Vad::Silero(silero)
+            }
+            VadArg::Webrtc => {
+                if self.level == Some(LevelArg::Speech) {
+                    return Err(uisrnn_frontend::FrontendError::InvalidConfig {
+                        name: "level",
+                        reason: "--vad webrtc measures the whole recording (resemblyzer's order); --level speech needs --vad silero or --speech-rttm".into(),
+                    });
+                }
+                if let Some((flag, _)) = silero_settings.iter().find(|(_, v)| v.is_some()) {
+                    return Err(uisrnn_frontend::FrontendError::InvalidConfig {
+                        name: "vad",
+                        reason: format!(
+                            "{flag} is a Silero setting; it does nothing with --vad webrtc"
+                        ),
+                    });
+                }
+                uisrnn_frontend::Vad::WebRtc
+            }
+        };
+        let config = uisrnn_frontend::EmbedConfig::default()
             .with_window(self.window)
             .with_hop(self.hop)
             .with_min_speech(self.min_speech)
             .with_relu(self.relu)
+            .with_vad(vad)
+            .with_level(match self.level {
+                Some(LevelArg::Recording) => uisrnn_frontend::Level::Recording,
+                Some(LevelArg::Speech) | None => uisrnn_frontend::Level::Speech,
+            })
+            .with_allow_no_speech(self.allow_no_speech);
+        config.check()?;
+        Ok(config)
     }
+}
+
+/// What the volume normalisation measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LevelArg {
+    /// The speech found (default).
+    Speech,
+    /// The whole recording, pauses included.
+    Recording,
+}
+
+/// The speech detector of the front end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VadArg {
+    /// Silero VAD 6 (default): holds on quiet and noisy recordings.
+    Silero,
+    /// WebRTC's VAD after normalising the whole file to -30 dBFS: resemblyzer's
+    /// exact pipeline (for parity).
+    Webrtc,
 }
 
 /// `uisrnn embed`.

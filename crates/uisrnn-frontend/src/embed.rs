@@ -9,8 +9,11 @@ use crate::audio::{Audio, SAMPLE_RATE};
 use crate::encoder::{HIDDEN, SpeakerEncoder};
 use crate::error::{FrontendError, Result};
 use crate::mel::{HOP, MelSpectrogram, N_MELS};
-use crate::vad::{VAD_FRAME, speech_mask, speech_seconds};
-use crate::volume::{TARGET_DBFS, normalize_volume};
+use crate::silero::SileroVad;
+use crate::speech::{Level, SpeechRegions, Vad};
+use crate::timestamps::speech_timestamps;
+use crate::vad::{VAD_FRAME, speech_mask};
+use crate::volume::{TARGET_DBFS, normalize_volume, normalize_volume_on};
 
 /// Mel frames per second (10 ms hop).
 const FRAMES_PER_SECOND: f64 = SAMPLE_RATE as f64 / HOP as f64;
@@ -18,11 +21,14 @@ const FRAMES_PER_SECOND: f64 = SAMPLE_RATE as f64 / HOP as f64;
 /// How [`Frontend::embed_windows`] cuts the audio.
 ///
 /// ```
-/// use uisrnn_frontend::EmbedConfig;
+/// use uisrnn_frontend::{EmbedConfig, Vad};
 ///
 /// let config = EmbedConfig::default();
 /// assert_eq!((config.window, config.hop, config.min_speech, config.relu), (1.2, 0.4, 0.6, false));
+/// assert_eq!(config.vad, Vad::default()); // Silero
 /// assert!(config.with_hop(0.0).check().is_err());
+/// // resemblyzer's exact pipeline:
+/// let resemblyzer = config.with_vad(Vad::WebRtc);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EmbedConfig {
@@ -38,6 +44,14 @@ pub struct EmbedConfig {
     pub relu: bool,
     /// Windows encoded together (memory against speed).
     pub batch: usize,
+    /// The speech detector (Silero by default; [`Vad::WebRtc`] is resemblyzer's).
+    pub vad: Vad,
+    /// What the volume normalisation measures (the speech by default; with
+    /// [`Vad::WebRtc`] always the whole recording).
+    pub level: Level,
+    /// Audio without speech gives no windows instead of
+    /// [`FrontendError::NoSpeech`].
+    pub allow_no_speech: bool,
 }
 
 impl Default for EmbedConfig {
@@ -48,6 +62,9 @@ impl Default for EmbedConfig {
             min_speech: 0.6,
             relu: false,
             batch: 64,
+            vad: Vad::default(),
+            level: Level::default(),
+            allow_no_speech: false,
         }
     }
 }
@@ -73,6 +90,21 @@ impl EmbedConfig {
         self.relu = relu;
         self
     }
+    /// Sets the speech detector.
+    pub fn with_vad(mut self, vad: Vad) -> Self {
+        self.vad = vad;
+        self
+    }
+    /// Sets what the volume normalisation measures.
+    pub fn with_level(mut self, level: Level) -> Self {
+        self.level = level;
+        self
+    }
+    /// Sets whether audio without speech gives no windows (rather than an error).
+    pub fn with_allow_no_speech(mut self, allow: bool) -> Self {
+        self.allow_no_speech = allow;
+        self
+    }
 
     /// Window and hop in mel frames (10 ms each).
     fn frames(&self) -> (usize, usize) {
@@ -83,7 +115,8 @@ impl EmbedConfig {
     }
 
     /// Checks every value: window and hop at least one 10 ms frame, min_speech
-    /// finite, non-negative and at most the window, batch at least 1.
+    /// finite, non-negative and at most the window, batch at least 1, the
+    /// detector's settings ([`crate::timestamps::SileroConfig::check`]).
     pub fn check(&self) -> Result<()> {
         let invalid = |name, reason: String| Err(FrontendError::InvalidConfig { name, reason });
         if !(self.window.is_finite() && self.window >= 0.01 && self.window <= 60.0) {
@@ -113,7 +146,10 @@ impl EmbedConfig {
         if self.batch == 0 {
             return invalid("batch", "must be at least 1".into());
         }
-        Ok(())
+        match &self.vad {
+            Vad::Silero(silero) => silero.check(),
+            Vad::WebRtc => Ok(()),
+        }
     }
 }
 
@@ -130,27 +166,24 @@ pub struct WindowEmbeddings {
     pub speech: Vec<f64>,
 }
 
-/// Audio ready for the encoder: 16 kHz, volume-normalised, with its speech mask.
+/// Audio ready for the encoder: 16 kHz, volume-normalised, with its speech.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prepared {
     /// The 16 kHz samples, normalised to -30 dBFS (increase only).
     pub samples: Vec<f32>,
-    /// One speech flag per 30 ms frame (the last partial frame has none).
-    pub mask: Vec<bool>,
+    /// Where the speech is.
+    pub speech: SpeechRegions,
 }
 
 impl Prepared {
-    /// The samples in frames whose mask is set (resemblyzer's `trim_long_silences`).
+    /// The samples of the speech alone (resemblyzer's `trim_long_silences` with
+    /// its detector).
     pub fn trimmed(&self) -> Vec<f32> {
-        self.mask
+        self.speech
+            .clipped(self.samples.len())
+            .ranges()
             .iter()
-            .enumerate()
-            .filter(|(_, speech)| **speech)
-            .flat_map(|(f, _)| {
-                self.samples[f * VAD_FRAME..(f + 1) * VAD_FRAME]
-                    .iter()
-                    .copied()
-            })
+            .flat_map(|r| self.samples[r.clone()].iter().copied())
             .collect()
     }
 }
@@ -166,7 +199,8 @@ pub struct UtteranceEmbedding {
     pub slices: Vec<(usize, usize)>,
 }
 
-/// The front end: mel spectrogram and encoder.
+/// The front end: speech detection, mel spectrogram and encoder. Immutable and
+/// `Send + Sync`: build it once and share it.
 ///
 /// ```no_run
 /// use uisrnn_frontend::{EmbedConfig, Frontend, read_wav};
@@ -180,20 +214,31 @@ pub struct UtteranceEmbedding {
 pub struct Frontend {
     encoder: SpeakerEncoder,
     mel: MelSpectrogram,
+    silero: SileroVad,
 }
 
 impl Frontend {
-    /// A front end with this encoder.
-    pub fn new(encoder: SpeakerEncoder) -> Self {
-        Self {
+    /// A front end with this encoder and the built-in Silero VAD.
+    ///
+    /// # Errors
+    /// [`FrontendError::Weights`] if the built-in VAD weights do not load (they do:
+    /// tested).
+    pub fn new(encoder: SpeakerEncoder) -> Result<Self> {
+        Ok(Self {
             encoder,
             mel: MelSpectrogram::new(),
-        }
+            silero: SileroVad::pretrained()?,
+        })
     }
 
     /// A front end with resemblyzer's trained encoder on `device`.
     pub fn pretrained(device: &Device) -> Result<Self> {
-        Ok(Self::new(SpeakerEncoder::pretrained(device)?))
+        Self::new(SpeakerEncoder::pretrained(device)?)
+    }
+
+    /// The Silero VAD network.
+    pub fn silero(&self) -> &SileroVad {
+        &self.silero
     }
 
     /// The encoder.
@@ -201,21 +246,58 @@ impl Frontend {
         &self.encoder
     }
 
-    /// Resamples to 16 kHz, normalises the volume and finds the speech.
+    /// Resamples to 16 kHz, finds the speech and normalises the volume: with
+    /// [`Vad::WebRtc`] the whole signal is normalised and then searched
+    /// (resemblyzer's order, whatever `level`); with [`Vad::Silero`] the speech is
+    /// found in the signal as it is, then the level measured as `level` says. The
+    /// speech may be empty.
     ///
     /// # Errors
-    /// [`FrontendError::NoSpeech`] when the detector finds none;
-    /// [`FrontendError::Resample`].
-    pub fn prepare(&self, audio: &Audio, source_name: &str) -> Result<Prepared> {
+    /// [`FrontendError::Resample`]; [`FrontendError::InvalidConfig`] for bad
+    /// detector settings.
+    pub fn prepare(&self, audio: &Audio, vad: &Vad, level: Level) -> Result<Prepared> {
         let audio = audio.to_16k()?;
-        let samples = normalize_volume(&audio.samples, TARGET_DBFS);
-        let mask = speech_mask(&samples)?;
-        if !mask.iter().any(|&speech| speech) {
-            return Err(FrontendError::NoSpeech {
-                source_name: source_name.into(),
-            });
+        match vad {
+            Vad::WebRtc => {
+                let samples = normalize_volume(&audio.samples, TARGET_DBFS);
+                let speech = SpeechRegions::from_frame_mask(&speech_mask(&samples)?, VAD_FRAME);
+                Ok(Prepared { samples, speech })
+            }
+            Vad::Silero(config) => {
+                let probabilities = self.silero.probabilities(&audio.samples);
+                let segments = speech_timestamps(&probabilities, audio.samples.len(), config)?;
+                Ok(Self::normalized(
+                    audio.samples,
+                    SpeechRegions::new(segments),
+                    level,
+                ))
+            }
         }
-        Ok(Prepared { samples, mask })
+    }
+
+    /// Resamples to 16 kHz and normalises the volume as `level` says, with speech
+    /// found elsewhere (true speech turns, or another detector's output): sample
+    /// ranges of the 16 kHz audio.
+    ///
+    /// # Errors
+    /// [`FrontendError::Resample`].
+    pub fn prepare_with_speech(
+        &self,
+        audio: &Audio,
+        speech: SpeechRegions,
+        level: Level,
+    ) -> Result<Prepared> {
+        let audio = audio.to_16k()?;
+        Ok(Self::normalized(audio.samples, speech, level))
+    }
+
+    fn normalized(samples: Vec<f32>, speech: SpeechRegions, level: Level) -> Prepared {
+        let speech = speech.clipped(samples.len());
+        let samples = match level {
+            Level::Speech => normalize_volume_on(&samples, &speech, TARGET_DBFS),
+            Level::Recording => normalize_volume(&samples, TARGET_DBFS),
+        };
+        Prepared { samples, speech }
     }
 
     /// The mel spectrogram of 16 kHz samples, `[frames, 40]`.
@@ -225,23 +307,52 @@ impl Frontend {
 
     /// Embeds windows of `config.window` seconds every `config.hop` seconds (frame
     /// starts 0, hop, 2 hop, ... while the window fits) over the volume-normalised
-    /// audio, keeping those with at least `config.min_speech` seconds of speech.
-    /// `progress(done, total)` is called after each batch of windows.
+    /// audio, keeping those with at least `config.min_speech` seconds of speech
+    /// found by `config.vad`. `progress(done, total)` is called after each batch of
+    /// windows.
     ///
     /// # Errors
     /// [`FrontendError::TooShort`] for audio shorter than one window;
-    /// [`FrontendError::NoSpeech`] when no speech is found, or no window has enough;
+    /// [`FrontendError::NoSpeech`] when no speech is found, or no window has enough
+    /// (unless `config.allow_no_speech`, which gives no windows);
     /// those of [`Frontend::prepare`] and [`EmbedConfig::check`].
     pub fn embed_windows<P>(
         &self,
         audio: &Audio,
         config: &EmbedConfig,
         source_name: &str,
-        mut progress: P,
+        progress: P,
     ) -> Result<WindowEmbeddings>
     where
         P: FnMut(usize, usize),
     {
+        Self::check_input(audio, config, source_name)?;
+        let prepared = self.prepare(audio, &config.vad, config.level)?;
+        self.embed_prepared(&prepared, config, source_name, progress)
+    }
+
+    /// Like [`Frontend::embed_windows`] with the speech given (sample ranges of the
+    /// 16 kHz audio) instead of detected; `config.vad` is not used.
+    ///
+    /// # Errors
+    /// As [`Frontend::embed_windows`].
+    pub fn embed_windows_with_speech<P>(
+        &self,
+        audio: &Audio,
+        speech: SpeechRegions,
+        config: &EmbedConfig,
+        source_name: &str,
+        progress: P,
+    ) -> Result<WindowEmbeddings>
+    where
+        P: FnMut(usize, usize),
+    {
+        Self::check_input(audio, config, source_name)?;
+        let prepared = self.prepare_with_speech(audio, speech, config.level)?;
+        self.embed_prepared(&prepared, config, source_name, progress)
+    }
+
+    fn check_input(audio: &Audio, config: &EmbedConfig, source_name: &str) -> Result<()> {
         config.check()?;
         if audio.seconds() < config.window {
             return Err(FrontendError::TooShort {
@@ -250,25 +361,53 @@ impl Frontend {
                 window: config.window,
             });
         }
-        let prepared = self.prepare(audio, source_name)?;
+        Ok(())
+    }
+
+    /// The windows of prepared audio (see [`Frontend::embed_windows`]).
+    ///
+    /// # Errors
+    /// [`FrontendError::NoSpeech`] as in [`Frontend::embed_windows`].
+    pub fn embed_prepared<P>(
+        &self,
+        prepared: &Prepared,
+        config: &EmbedConfig,
+        source_name: &str,
+        mut progress: P,
+    ) -> Result<WindowEmbeddings>
+    where
+        P: FnMut(usize, usize),
+    {
+        config.check()?;
+        if prepared.speech.is_empty() {
+            if config.allow_no_speech {
+                return Ok(WindowEmbeddings {
+                    vectors: Array2::zeros((0, HIDDEN)),
+                    starts: Vec::new(),
+                    ends: Vec::new(),
+                    speech: Vec::new(),
+                });
+            }
+            return Err(FrontendError::NoSpeech {
+                source_name: source_name.into(),
+            });
+        }
         let mel = self.mel(&prepared.samples);
         let (window, hop) = config.frames();
         let mut starts = Vec::new();
         let mut speech = Vec::new();
         let mut first = 0;
         while first + window <= mel.nrows() {
-            let (start, end) = (
-                first as f64 / FRAMES_PER_SECOND,
-                (first + window) as f64 / FRAMES_PER_SECOND,
-            );
-            let seconds = speech_seconds(&prepared.mask, start, end);
+            let seconds = prepared
+                .speech
+                .seconds_between(first * HOP, (first + window) * HOP);
             if config.min_speech == 0.0 || seconds >= config.min_speech - 1e-9 {
                 starts.push(first);
                 speech.push(seconds);
             }
             first += hop;
         }
-        if starts.is_empty() {
+        if starts.is_empty() && !config.allow_no_speech {
             return Err(FrontendError::NoSpeech {
                 source_name: source_name.into(),
             });
@@ -307,9 +446,20 @@ impl Frontend {
     /// normalised, averaged, normalised again.
     ///
     /// # Errors
-    /// Those of [`Frontend::prepare`].
-    pub fn embed_utterance(&self, audio: &Audio, source_name: &str) -> Result<UtteranceEmbedding> {
-        let prepared = self.prepare(audio, source_name)?;
+    /// [`FrontendError::NoSpeech`] when `vad` finds none; those of
+    /// [`Frontend::prepare`].
+    pub fn embed_utterance(
+        &self,
+        audio: &Audio,
+        vad: &Vad,
+        source_name: &str,
+    ) -> Result<UtteranceEmbedding> {
+        let prepared = self.prepare(audio, vad, Level::Speech)?;
+        if prepared.speech.is_empty() {
+            return Err(FrontendError::NoSpeech {
+                source_name: source_name.into(),
+            });
+        }
         let mut trimmed = prepared.trimmed();
         let slices = partial_slices(trimmed.len(), 1.3, 0.75);
         let end = slices.last().expect("at least one partial").1;

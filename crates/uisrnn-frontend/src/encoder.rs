@@ -37,6 +37,36 @@ pub const LAYERS: usize = 3;
 /// safetensors). Apache-2.0, Copyright 2019 Resemble.AI: see the crate's NOTICE.
 pub static PRETRAINED: &[u8] = include_bytes!("../weights/resemblyzer-0.1.4.safetensors");
 
+/// A float32 tensor of a safetensors file: its shape and row-major values.
+///
+/// # Errors
+/// [`FrontendError::Weights`] if it is missing or of another type.
+pub(crate) fn read_f32_tensor(
+    tensors: &SafeTensors<'_>,
+    name: &str,
+) -> Result<(Vec<usize>, Vec<f32>)> {
+    let view = tensors
+        .tensor(name)
+        .map_err(|_| FrontendError::Weights(format!("missing tensor {name}")))?;
+    if view.dtype() != safetensors::Dtype::F32 {
+        return Err(FrontendError::Weights(format!(
+            "{name} is {:?}, expected F32",
+            view.dtype()
+        )));
+    }
+    let values: Vec<f32> = view
+        .data()
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    if let Some(bad) = values.iter().position(|v| !v.is_finite()) {
+        return Err(FrontendError::Weights(format!(
+            "{name} has a non-finite value at {bad}"
+        )));
+    }
+    Ok((view.shape().to_vec(), values))
+}
+
 /// The bytes of a weights file.
 fn read_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|source| FrontendError::Io {
@@ -171,26 +201,7 @@ impl SpeakerEncoder {
     pub fn from_safetensors_bytes(bytes: &[u8], device: &Device) -> Result<Self> {
         let tensors = SafeTensors::deserialize(bytes)
             .map_err(|e| FrontendError::Weights(format!("not a safetensors file: {e}")))?;
-        Self::from_named(
-            |name| {
-                let view = tensors
-                    .tensor(name)
-                    .map_err(|_| FrontendError::Weights(format!("missing tensor {name}")))?;
-                if view.dtype() != safetensors::Dtype::F32 {
-                    return Err(FrontendError::Weights(format!(
-                        "{name} is {:?}, expected F32",
-                        view.dtype()
-                    )));
-                }
-                let values = view
-                    .data()
-                    .chunks_exact(4)
-                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                    .collect();
-                Ok((view.shape().to_vec(), values))
-            },
-            device,
-        )
+        Self::from_named(|name| read_f32_tensor(&tensors, name), device)
     }
 
     /// An encoder from named tensors (shape, row-major values), PyTorch's layout.

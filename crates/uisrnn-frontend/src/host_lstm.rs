@@ -38,7 +38,7 @@ pub(crate) struct HostEncoder {
 /// instructions the processor has (AVX-512 or AVX2 with FMA, detected at run time;
 /// the portable build targets SSE2 only). The activations cost as much as the
 /// recurrent matrix product without this.
-fn gate_row(g: &[f32], bias: &[f32], c: &mut [f32], out: &mut [f32]) {
+pub(crate) fn gate_row(g: &[f32], bias: &[f32], c: &mut [f32], out: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512f") {

@@ -5,8 +5,13 @@
 //! GE2E speaker encoder the project's realistic dev set was embedded with:
 //!
 //! - [`audio`]: WAV files in (hound), mixed to mono, resampled to 16 kHz (rubato).
-//! - [`volume`]: normalised to -30 dBFS, increase only.
+//! - [`volume`]: normalised to -30 dBFS, increase only (measured on the speech with
+//!   Silero, on the whole file with WebRTC, as resemblyzer).
+//! - [`silero`], [`timestamps`]: Silero VAD 6 (the default speech detector) and the
+//!   post-processing of its `get_speech_timestamps`, chunk by chunk.
 //! - [`vad`]: WebRTC's VAD on 30 ms frames, smoothed and dilated as resemblyzer.
+//! - [`speech`]: the choice of detector ([`Vad`]) and what it found
+//!   ([`SpeechRegions`]).
 //! - [`mel`]: the 40-band mel power spectrogram (realfft), equal to librosa's.
 //! - [`encoder`]: the 3-layer LSTM and projection on burn, with resemblyzer's trained
 //!   weights built in ([`encoder::PRETRAINED`]; Apache-2.0, see NOTICE).
@@ -19,6 +24,9 @@ pub mod encoder;
 pub mod error;
 mod host_lstm;
 pub mod mel;
+pub mod silero;
+pub mod speech;
+pub mod timestamps;
 pub mod vad;
 pub mod volume;
 
@@ -26,3 +34,6 @@ pub use audio::{Audio, SAMPLE_RATE, read_wav, resample};
 pub use embed::{EmbedConfig, Frontend, Prepared, UtteranceEmbedding, WindowEmbeddings};
 pub use encoder::SpeakerEncoder;
 pub use error::{FrontendError, Result};
+pub use silero::{SileroState, SileroVad};
+pub use speech::{Level, SpeechRegions, Vad};
+pub use timestamps::{SileroConfig, SpeechSegmenter, speech_timestamps};

@@ -23,6 +23,12 @@ pub fn run(args: &DiarizeArgs, quiet: bool) -> Result<(), CliError> {
         (MethodArg::Spectral, _) => None,
     };
     let files = embed_files(&args.audio, &device, quiet)?;
+    let ids: Vec<String> = files.iter().map(|f| f.id.clone()).collect();
+    // Files without speech (allowed by --allow-no-speech) have no windows to label.
+    let files: Vec<_> = files
+        .into_iter()
+        .filter(|f| f.windows.vectors.nrows() > 0)
+        .collect();
     let sequences = sequences_of(&files);
     let labels = match &model {
         Some(model) => model.predict_many(&sequences, &inference)?,
@@ -53,10 +59,9 @@ pub fn run(args: &DiarizeArgs, quiet: bool) -> Result<(), CliError> {
             collar: 0.25,
             skip_overlap: false,
         };
-        let ids: Vec<&str> = files.iter().map(|f| f.id.as_str()).collect();
         let reference: Vec<_> = reference
             .into_iter()
-            .filter(|t| ids.contains(&t.file_id.as_str()))
+            .filter(|t| ids.contains(&t.file_id))
             .collect();
         let report = diarization_error_rate(&reference, &turns, &options)?;
         println!(

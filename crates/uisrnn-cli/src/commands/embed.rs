@@ -6,7 +6,9 @@ use std::path::Path;
 
 use ndarray::Array2;
 use uisrnn_data::{DataError, SequenceFile, Turn, read_rttm, write_sequence_file};
-use uisrnn_frontend::{Frontend, FrontendError, SpeakerEncoder, WindowEmbeddings, read_wav};
+use uisrnn_frontend::{
+    Frontend, FrontendError, SpeakerEncoder, SpeechRegions, WindowEmbeddings, read_wav,
+};
 use uisrnn_model::Device;
 
 use crate::args::{AudioArgs, EmbedArgs};
@@ -28,8 +30,8 @@ pub fn embed_files(
     device: &Device,
     quiet: bool,
 ) -> Result<Vec<EmbeddedFile>, CliError> {
-    let config = args.config();
-    config.check()?;
+    let config = args.config()?;
+    let speech_turns = args.speech_rttm.as_ref().map(read_rttm).transpose()?;
     let mut seen = HashSet::new();
     for path in &args.audio {
         let id = file_id(path);
@@ -42,7 +44,7 @@ pub fn embed_files(
         }
     }
     let frontend = match &args.weights {
-        Some(path) => Frontend::new(SpeakerEncoder::from_file(path, device)?),
+        Some(path) => Frontend::new(SpeakerEncoder::from_file(path, device)?)?,
         None => Frontend::pretrained(device)?,
     };
     let bar = progress_bar(quiet, " windows");
@@ -52,10 +54,25 @@ pub fn embed_files(
         bar.set_message(name.clone());
         bar.set_position(0);
         let audio = read_wav(path)?;
-        let windows = frontend.embed_windows(&audio, &config, &name, |done, total| {
+        let progress = |done: usize, total: usize| {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
-        })?;
+        };
+        let windows = match &speech_turns {
+            Some(turns) => {
+                let id = file_id(path);
+                let mine: Vec<&Turn> = turns.iter().filter(|t| t.file_id == id).collect();
+                if mine.is_empty() && !args.allow_no_speech {
+                    return Err(CliError::NoTurns {
+                        path: args.speech_rttm.clone().unwrap_or_default(),
+                        file_id: id,
+                    });
+                }
+                let speech = SpeechRegions::from_seconds(mine.iter().map(|t| (t.onset, t.end())));
+                frontend.embed_windows_with_speech(&audio, speech, &config, &name, progress)?
+            }
+            None => frontend.embed_windows(&audio, &config, &name, progress)?,
+        };
         log::info!(
             "{name}: {:.1} s, {} windows kept",
             audio.seconds(),
@@ -111,12 +128,26 @@ pub fn run(args: &EmbedArgs, quiet: bool) -> Result<(), CliError> {
     let turns = args.rttm.as_ref().map(read_rttm).transpose()?;
     let device = open_device(&args.device, quiet)?;
     let mut files = embed_files(&args.audio, &device, quiet)?;
+    // Without speech (allowed by --allow-no-speech) a file has no windows to write.
+    files.retain(|f| {
+        let speech = f.windows.vectors.nrows() > 0;
+        if !speech && !quiet {
+            eprintln!("{}: no speech, no windows", f.id);
+        }
+        speech
+    });
+    if files.is_empty() {
+        return Err(FrontendError::NoSpeech {
+            source_name: "every input".into(),
+        }
+        .into());
+    }
     let mut cluster_ids = None;
     if let (Some(turns), Some(rttm)) = (&turns, &args.rttm) {
         let mut labels = Vec::with_capacity(files.len());
         for file in &mut files {
             let mine: Vec<&Turn> = turns.iter().filter(|t| t.file_id == file.id).collect();
-            if mine.is_empty() {
+            if mine.is_empty() && !args.audio.allow_no_speech {
                 return Err(CliError::NoTurns {
                     path: rttm.clone(),
                     file_id: file.id.clone(),
@@ -132,7 +163,7 @@ pub fn run(args: &EmbedArgs, quiet: bool) -> Result<(), CliError> {
             let keep: Vec<usize> = (0..speakers.len())
                 .filter(|&i| speakers[i].is_some())
                 .collect();
-            if keep.is_empty() {
+            if keep.is_empty() && !args.audio.allow_no_speech {
                 return Err(FrontendError::NoSpeech {
                     source_name: format!("{} (no window overlaps a turn in the RTTM)", file.id),
                 }
