@@ -7,8 +7,10 @@
 //! beam search, giving the same answers as Google's Python reference `uisrnn`.
 //!
 //! This crate is the facade: it re-exports the model crate ([`model`]), the data
-//! crate ([`data`]) and the audio front end ([`frontend`]: WAV files to d-vectors
-//! with resemblyzer's encoder), and the items most programs need at the top level.
+//! crate ([`data`]), the audio front end ([`frontend`]: WAV files to d-vectors with
+//! Silero's speech detection and resemblyzer's encoder) and the pipeline
+//! ([`pipeline`]: a [`Diarizer`] turns a recording into speaker turns), and the
+//! items most programs need at the top level.
 //! `ModelConfig::default()` and `TrainingConfig::default()` are the recommended
 //! recipe; [`Preset::Reference`] gives the reference's settings.
 //!
@@ -44,6 +46,9 @@
 pub use uisrnn_data as data;
 pub use uisrnn_frontend as frontend;
 pub use uisrnn_model as model;
+pub use uisrnn_pipeline as pipeline;
+
+pub use uisrnn_pipeline::{Diarization, Diarizer, Labeler, SpectralLabeler, UisRnnLabeler};
 
 pub use uisrnn_data::{
     DataError, SequenceFile, TrainingData, TransitionBias, read_sequence_file,

@@ -649,6 +649,10 @@ pub struct DiarizeArgs {
     /// Where to write the speaker turns.
     #[arg(long)]
     pub rttm: PathBuf,
+    /// Also write the turns as JSON: an array with one object per file
+    /// (`file_id`, `speakers`, `turns` of `start`, `end`, `speaker`).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
     /// Print the DER (collar 0.25) against these true turns.
     #[arg(long)]
     pub reference_rttm: Option<PathBuf>,

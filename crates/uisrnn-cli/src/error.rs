@@ -50,6 +50,9 @@ pub enum CliError {
         #[source]
         source: uisrnn_spectral::SpectralError,
     },
+    /// Diarizing a recording failed (labelling, turns).
+    #[error(transparent)]
+    Pipeline(#[from] uisrnn_pipeline::PipelineError),
     /// The audio front end failed (bad audio, no speech, ...).
     #[error(transparent)]
     Frontend(#[from] uisrnn_frontend::FrontendError),

@@ -102,6 +102,29 @@ fn diarize_writes_turns_and_scores_them() {
     let turns = uisrnn_data::read_rttm(&rttm).unwrap();
     assert!(turns.iter().all(|t| t.file_id == "dte002"));
     assert!(turns.len() >= 2);
+    // The same turns as JSON.
+    let json_path = dir.join("turns.json");
+    succeeds(&uisrnn(&[
+        "diarize",
+        "--method",
+        "spectral",
+        "--audio",
+        audio.to_str().unwrap(),
+        "--rttm",
+        rttm.to_str().unwrap(),
+        "--json",
+        json_path.to_str().unwrap(),
+        "--quiet",
+    ]));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let listed = json[0]["turns"].as_array().unwrap();
+    assert_eq!(json[0]["file_id"], "dte002");
+    assert_eq!(listed.len(), turns.len());
+    for (turn, listed) in turns.iter().zip(listed) {
+        assert!((turn.onset - listed["start"].as_f64().unwrap()).abs() < 1e-3);
+        assert_eq!(turn.speaker, listed["speaker"].as_str().unwrap());
+    }
     // Without a model, the UIS-RNN method says so before any work.
     fails_in_one_line(
         &uisrnn(&[
@@ -155,6 +178,18 @@ fn bad_audio_is_a_one_line_error_and_writes_nothing() {
     let tone: Vec<f32> = (0..8_000).map(|i| 0.3 * (i as f32 * 0.05).sin()).collect();
     write_wav(&short, MONO_16K, &tone);
     fails_in_one_line(&embed(&short, &[]), "shorter than one");
+    // A header claiming 1 sample per second (resampling it would allocate 16,000
+    // times the file).
+    let absurd = dir.join("absurd.wav");
+    write_wav(
+        &absurd,
+        hound::WavSpec {
+            sample_rate: 1,
+            ..MONO_16K
+        },
+        &tone,
+    );
+    fails_in_one_line(&embed(&absurd, &[]), "1 Hz is outside 1000 to 768000 Hz");
     // NaN samples.
     let nan = dir.join("nan.wav");
     let mut samples = vec![0.1_f32; 32_000];
@@ -385,6 +420,12 @@ fn vad_settings_are_checked_before_any_work() {
     fails_in_one_line(
         &embed(&["--speech-rttm", missing.to_str().unwrap()]),
         "dte002",
+    );
+    let csv = dir.join("turns.csv");
+    std::fs::write(&csv, "start,end,speaker\n0.0,1.0,a\n").unwrap();
+    fails_in_one_line(
+        &embed(&["--speech-rttm", csv.to_str().unwrap()]),
+        "turns.csv:1: `start,end,speaker` is not an RTTM record",
     );
     assert!(!out.exists());
     // A higher threshold finds less speech, so fewer windows reach 0.6 s.

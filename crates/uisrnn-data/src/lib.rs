@@ -45,7 +45,9 @@ pub use npz::{
     write_sequence_file_as,
 };
 pub use resample::{ResampledSequences, resample_by_cluster};
-pub use rttm::{Turn, labels_to_turns, read_rttm, write_rttm};
+pub use rttm::{
+    Turn, format_rttm, labels_to_turns, read_rttm, window_times, window_turns, write_rttm,
+};
 pub use sequence::{Observation, TrainingData, validate_sequence};
 pub use toy::{ToyDataConfig, generate_toy_data};
 pub use transition::TransitionBias;

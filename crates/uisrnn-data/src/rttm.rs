@@ -242,6 +242,81 @@ fn push_turn(turns: &mut Vec<Turn>, file_id: &str, speaker: &str, start: f64, en
     turns.push(Turn::new(file_id, start, end - start, speaker));
 }
 
+/// The time spans speaker turns are made from: each window's own, or with
+/// `central`, the central that many seconds of it (never before 0).
+///
+/// # Errors
+/// [`DataError::InvalidParameter`] if `central` is not a positive number.
+///
+/// ```
+/// use uisrnn_data::rttm::window_times;
+///
+/// let spans = window_times(&[(0.0, 1.0), (0.5, 1.5)], Some(0.5))?;
+/// assert_eq!(spans, vec![(0.25, 0.75), (0.75, 1.25)]);
+/// assert!(window_times(&[(0.0, 1.0)], Some(0.0)).is_err());
+/// # Ok::<(), uisrnn_data::error::DataError>(())
+/// ```
+pub fn window_times(times: &[(f64, f64)], central: Option<f64>) -> Result<Vec<(f64, f64)>> {
+    match central {
+        None => Ok(times.to_vec()),
+        Some(length) if length.is_finite() && length > 0.0 => Ok(times
+            .iter()
+            .map(|&(start, end)| {
+                let middle = (start + end) / 2.0;
+                ((middle - length / 2.0).max(0.0), middle + length / 2.0)
+            })
+            .collect()),
+        Some(length) => Err(DataError::InvalidParameter {
+            name: "central",
+            reason: format!("must be a positive number of seconds, got {length}"),
+        }),
+    }
+}
+
+/// Speaker turns of one sequence from its window labels and times
+/// ([`labels_to_turns`]). With `central`, each window contributes only its central
+/// `central` seconds and turns never bridge a gap between windows (where windows were
+/// dropped, nobody is said to speak).
+///
+/// # Errors
+/// Those of [`window_times`] and [`labels_to_turns`].
+///
+/// ```
+/// use uisrnn_data::rttm::{Turn, window_turns};
+///
+/// // Windows of 1 s every 0.5 s, the third one dropped (no speech there): central
+/// // spans [0.25, 0.75], [0.75, 1.25], then [1.75, 2.25].
+/// let times = [(0.0, 1.0), (0.5, 1.5), (1.5, 2.5)];
+/// let turns = window_turns("f", &[0, 0, 1], &times, Some(0.5))?;
+/// assert_eq!(turns, vec![Turn::new("f", 0.25, 1.0, "0"), Turn::new("f", 1.75, 0.5, "1")]);
+/// # Ok::<(), uisrnn_data::error::DataError>(())
+/// ```
+pub fn window_turns<L: Display>(
+    file_id: &str,
+    labels: &[L],
+    times: &[(f64, f64)],
+    central: Option<f64>,
+) -> Result<Vec<Turn>> {
+    let spans = window_times(times, central)?;
+    if central.is_none() || labels.len() != spans.len() {
+        return labels_to_turns(file_id, labels, &spans);
+    }
+    let mut turns = Vec::new();
+    let mut start = 0;
+    for end in 1..=spans.len() {
+        let gap = end == spans.len() || spans[end].0 > spans[end - 1].1 + 1e-6;
+        if gap {
+            turns.extend(labels_to_turns(
+                file_id,
+                &labels[start..end],
+                &spans[start..end],
+            )?);
+            start = end;
+        }
+    }
+    Ok(turns)
+}
+
 /// RTTM text of `turns`, one line each, in the order given:
 /// `SPEAKER <file> 1 <onset> <duration> <NA> <NA> <speaker> <NA> <NA>`, onset and
 /// duration in seconds rounded to three decimals (milliseconds).
@@ -267,10 +342,29 @@ pub fn format_rttm(turns: &[Turn]) -> String {
         .collect()
 }
 
+/// The record types of NIST's RTTM format; all but `SPEAKER` are skipped.
+const RTTM_TYPES: &[&str] = &[
+    "SEGMENT",
+    "NOSCORE",
+    "NO_RT_METADATA",
+    "LEXEME",
+    "NON-LEX",
+    "NON-SPEECH",
+    "FILLER",
+    "EDIT",
+    "IP",
+    "SU",
+    "CB",
+    "A/P",
+    "SPKR-INFO",
+    "SPEAKER",
+];
+
 /// Parses RTTM text. `path_for_messages` only names the text in errors.
 ///
-/// Blank lines, `;;` comments and records other than `SPEAKER` (e.g. `SPKR-INFO`)
-/// are skipped. A `SPEAKER` line needs at least eight fields; fields after the
+/// Blank lines, `;;` comments and RTTM records other than `SPEAKER` (e.g.
+/// `SPKR-INFO`) are skipped; any other line is an error (a file that is not RTTM
+/// does not read as zero turns). A `SPEAKER` line needs at least eight fields; fields after the
 /// speaker name are ignored. Onsets and durations must be finite and non-negative.
 /// Turns come back in file order. Formatting then parsing gives the turns back with
 /// onset and duration each rounded to three decimals.
@@ -289,14 +383,30 @@ pub fn format_rttm(turns: &[Turn]) -> String {
 ///
 /// let error = parse_rttm("SPEAKER f1 1 0.5 -1 <NA> <NA> A", Path::new("ref.rttm")).unwrap_err();
 /// assert_eq!(error.to_string(), "ref.rttm:1: duration -1 is negative");
+/// let error = parse_rttm(";; turns\nstart,end,speaker\n", Path::new("turns.csv")).unwrap_err();
+/// assert!(error.to_string().starts_with("turns.csv:2: `start,end,speaker` is not an RTTM record"));
 /// # Ok::<(), uisrnn_data::error::DataError>(())
 /// ```
 pub fn parse_rttm(text: &str, path_for_messages: &Path) -> Result<Vec<Turn>> {
     let mut turns = Vec::new();
     for (index, line) in text.lines().enumerate() {
         let fields: Vec<&str> = line.split_whitespace().collect();
-        if fields.first() != Some(&"SPEAKER") {
-            continue;
+        match fields.first() {
+            None => continue,
+            Some(first) if first.starts_with(";;") => continue,
+            Some(&"SPEAKER") => {}
+            Some(kind) if RTTM_TYPES.contains(kind) => continue,
+            Some(kind) => {
+                return Err(DataError::InvalidRttm {
+                    path: path_for_messages.to_path_buf(),
+                    line: index + 1,
+                    reason: format!(
+                        "`{}` is not an RTTM record type (SPEAKER, SPKR-INFO, SEGMENT, ...): \
+                         is this an RTTM file?",
+                        kind.chars().take(40).collect::<String>()
+                    ),
+                });
+            }
         }
         let turn = parse_speaker_fields(&fields).map_err(|reason| DataError::InvalidRttm {
             path: path_for_messages.to_path_buf(),

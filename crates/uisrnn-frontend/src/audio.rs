@@ -15,6 +15,12 @@ use crate::error::{FrontendError, Result};
 
 /// The sampling rate the encoder was trained at.
 pub const SAMPLE_RATE: u32 = 16_000;
+/// The lowest sampling rate accepted (telephone audio is 8 kHz; below 1 kHz there is
+/// no speech band, and resampling 1 Hz to 16 kHz would allocate 16,000 times the
+/// file).
+pub const MIN_SAMPLE_RATE: u32 = 1_000;
+/// The highest sampling rate accepted (the highest common studio rate).
+pub const MAX_SAMPLE_RATE: u32 = 768_000;
 
 /// Mono audio: samples in `[-1, 1]` (integer formats scaled as librosa and soundfile
 /// do: divided by 2^(bits-1)) at `sample_rate` Hz.
@@ -35,6 +41,7 @@ impl Audio {
     /// assert!(Audio::new(vec![0.0, 0.5], 16_000, "test").is_ok());
     /// assert!(Audio::new(vec![0.0, f32::NAN], 16_000, "test").is_err());
     /// assert!(Audio::new(vec![], 16_000, "test").is_err());
+    /// assert!(Audio::new(vec![0.0; 10], 1, "test").is_err()); // an absurd header
     /// ```
     pub fn new(samples: Vec<f32>, sample_rate: u32, source_name: &str) -> Result<Self> {
         if samples.is_empty() {
@@ -48,10 +55,13 @@ impl Audio {
                 index,
             });
         }
-        if sample_rate == 0 {
+        if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&sample_rate) {
             return Err(FrontendError::InvalidConfig {
                 name: "sample_rate",
-                reason: "must be positive".into(),
+                reason: format!(
+                    "{source_name}: {sample_rate} Hz is outside {MIN_SAMPLE_RATE} to \
+                     {MAX_SAMPLE_RATE} Hz (a damaged header?)"
+                ),
             });
         }
         Ok(Self {

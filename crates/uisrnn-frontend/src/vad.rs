@@ -1,10 +1,10 @@
 //! Voice activity detection as resemblyzer's `trim_long_silences`: WebRTC's VAD on
 //! 30 ms frames, smoothed and dilated. The mask stays on the input's time line, so
-//! every window keeps its real time stamps.
+//! every window keeps its real time stamps
+//! ([`crate::SpeechRegions::from_frame_mask`]).
 
 use webrtc_vad::{SampleRate, Vad, VadMode};
 
-use crate::audio::SAMPLE_RATE;
 use crate::error::{FrontendError, Result};
 
 /// Samples per VAD frame: 30 ms at 16 kHz.
@@ -81,22 +81,4 @@ pub fn smooth_flags(flags: &[bool]) -> Vec<bool> {
 /// [`smooth_flags`].
 pub fn speech_mask(samples: &[f32]) -> Result<Vec<bool>> {
     Ok(smooth_flags(&speech_flags(samples)?))
-}
-
-/// Seconds of speech in `[start, end)` seconds according to a frame mask (only the
-/// frames that overlap the span are visited).
-pub fn speech_seconds(mask: &[bool], start: f64, end: f64) -> f64 {
-    let frame_seconds = VAD_FRAME as f64 / SAMPLE_RATE as f64;
-    let first = ((start / frame_seconds).floor().max(0.0) as usize).min(mask.len());
-    let last = ((end / frame_seconds).ceil().max(0.0) as usize).clamp(first, mask.len());
-    mask[first..last]
-        .iter()
-        .enumerate()
-        .filter(|(_, speech)| **speech)
-        .map(|(offset, _)| {
-            let f = first + offset;
-            let (a, b) = (f as f64 * frame_seconds, (f + 1) as f64 * frame_seconds);
-            (b.min(end) - a.max(start)).max(0.0)
-        })
-        .sum()
 }

@@ -2,55 +2,50 @@
 
 use uisrnn_data::{DerOptions, diarization_error_rate, read_rttm, write_rttm};
 use uisrnn_model::UisRnn;
+use uisrnn_pipeline::{Diarizer, Labeler, SpectralLabeler, UisRnnLabeler};
 
 use crate::args::{DiarizeArgs, MethodArg};
-use crate::commands::embed::{embed_files, sequences_of};
-use crate::commands::predict::window_turns;
-use crate::commands::{label_sequences, open_device};
+use crate::commands::embed::{embed_files, frontend_for};
+use crate::commands::{open_device, write_text};
 use crate::error::CliError;
 
-/// Runs the command: embeds each file, labels its windows, and writes the turns
-/// (each window contributing its central `--hop` seconds, so turns tile the speech).
+/// Runs the command: a [`Diarizer`] with the method asked for labels each file's
+/// windows and builds its turns (each window contributing its central `--hop`
+/// seconds, so turns tile the speech).
 pub fn run(args: &DiarizeArgs, quiet: bool) -> Result<(), CliError> {
     let reference = args.reference_rttm.as_ref().map(read_rttm).transpose()?;
     let inference = args.labeling.inference.config();
     inference.check()?;
     let device = open_device(&args.labeling.device, quiet)?;
     // Load the model before the (slow) embedding, so a bad model file fails at once.
-    let model = match (args.labeling.method, &args.labeling.model) {
-        (MethodArg::Uisrnn, Some(path)) => Some(UisRnn::load(path, &device)?),
+    let labeler: Box<dyn Labeler> = match (args.labeling.method, &args.labeling.model) {
+        (MethodArg::Uisrnn, Some(path)) => {
+            Box::new(UisRnnLabeler::new(UisRnn::load(path, &device)?, inference)?)
+        }
         (MethodArg::Uisrnn, None) => return Err(CliError::MissingModel),
-        (MethodArg::Spectral, _) => None,
+        (MethodArg::Spectral, _) => Box::new(SpectralLabeler::default()),
     };
-    let files = embed_files(&args.audio, &device, quiet)?;
+    let diarizer = Diarizer::builder_boxed(labeler)
+        .frontend(frontend_for(&args.audio, &device)?)
+        .embed_config(args.audio.config()?)
+        .build()?;
+    let files = embed_files(&args.audio, diarizer.frontend(), quiet)?;
     let ids: Vec<String> = files.iter().map(|f| f.id.clone()).collect();
-    // Files without speech (allowed by --allow-no-speech) have no windows to label.
-    let files: Vec<_> = files
-        .into_iter()
-        .filter(|f| f.windows.vectors.nrows() > 0)
-        .collect();
-    let sequences = sequences_of(&files);
-    let labels = match &model {
-        Some(model) => model.predict_many(&sequences, &inference)?,
-        None => label_sequences(&args.labeling, &sequences, quiet)?,
-    };
     let mut turns = Vec::new();
-    for (file, labels) in files.iter().zip(&labels) {
-        let times: Vec<(f64, f64)> = file
-            .windows
-            .starts
-            .iter()
-            .copied()
-            .zip(file.windows.ends.iter().copied())
-            .collect();
-        turns.extend(window_turns(
-            &file.id,
-            labels,
-            &times,
-            Some(args.audio.hop),
-        )?);
+    let mut json = Vec::new();
+    for file in files {
+        let diarization = diarizer.label(&file.id, file.windows)?;
+        if args.json.is_some() {
+            json.push(diarization.to_json_value());
+        }
+        turns.extend(diarization.turns);
     }
+    // Encoded before anything is written; each file is written atomically.
+    let json = serde_json::to_string(&json)?;
     write_rttm(&args.rttm, &turns)?;
+    if let Some(path) = &args.json {
+        write_text(Some(path), &json)?;
+    }
     if !quiet {
         eprintln!("wrote {} turns to {}", turns.len(), args.rttm.display());
     }

@@ -2,7 +2,6 @@
 //! labelled from RTTM turns to make a training set.
 
 use std::collections::HashSet;
-use std::path::Path;
 
 use ndarray::Array2;
 use uisrnn_data::{DataError, SequenceFile, Turn, read_rttm, write_sequence_file};
@@ -10,6 +9,7 @@ use uisrnn_frontend::{
     Frontend, FrontendError, SpeakerEncoder, SpeechRegions, WindowEmbeddings, read_wav,
 };
 use uisrnn_model::Device;
+use uisrnn_pipeline::diarizer::file_id_of as file_id;
 
 use crate::args::{AudioArgs, EmbedArgs};
 use crate::commands::{open_device, progress_bar};
@@ -23,11 +23,19 @@ pub struct EmbeddedFile {
     pub windows: WindowEmbeddings,
 }
 
+/// The front end `--weights` asks for (the built-in encoder by default) on `device`.
+pub fn frontend_for(args: &AudioArgs, device: &Device) -> Result<Frontend, CliError> {
+    Ok(match &args.weights {
+        Some(path) => Frontend::new(SpeakerEncoder::from_file(path, device)?)?,
+        None => Frontend::pretrained(device)?,
+    })
+}
+
 /// Embeds every `--audio` file, with a progress bar over each file's windows unless
 /// `quiet`. Nothing is written here, so a bad file leaves no partial output.
 pub fn embed_files(
     args: &AudioArgs,
-    device: &Device,
+    frontend: &Frontend,
     quiet: bool,
 ) -> Result<Vec<EmbeddedFile>, CliError> {
     let config = args.config()?;
@@ -43,10 +51,6 @@ pub fn embed_files(
             .into());
         }
     }
-    let frontend = match &args.weights {
-        Some(path) => Frontend::new(SpeakerEncoder::from_file(path, device)?)?,
-        None => Frontend::pretrained(device)?,
-    };
     let bar = progress_bar(quiet, " windows");
     let mut files = Vec::with_capacity(args.audio.len());
     for path in &args.audio {
@@ -87,13 +91,6 @@ pub fn embed_files(
     Ok(files)
 }
 
-/// The file id of an audio file: its name without extension.
-pub fn file_id(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
-}
-
 /// The windows as sequences of float64 rows.
 pub fn sequences_of(files: &[EmbeddedFile]) -> Vec<Array2<f64>> {
     files
@@ -127,7 +124,7 @@ fn main_speaker<'a>(turns: &[&'a Turn], start: f64, end: f64) -> Option<&'a str>
 pub fn run(args: &EmbedArgs, quiet: bool) -> Result<(), CliError> {
     let turns = args.rttm.as_ref().map(read_rttm).transpose()?;
     let device = open_device(&args.device, quiet)?;
-    let mut files = embed_files(&args.audio, &device, quiet)?;
+    let mut files = embed_files(&args.audio, &frontend_for(&args.audio, &device)?, quiet)?;
     // Without speech (allowed by --allow-no-speech) a file has no windows to write.
     files.retain(|f| {
         let speech = f.windows.vectors.nrows() > 0;

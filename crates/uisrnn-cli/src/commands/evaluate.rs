@@ -9,9 +9,10 @@ use uisrnn_data::{
 };
 
 use crate::args::EvaluateArgs;
-use crate::commands::predict::{file_id, window_turns};
+use crate::commands::predict::file_id;
 use crate::commands::{label_sequences, read_labelled, require_times, write_text};
 use crate::error::CliError;
+use uisrnn_data::window_turns;
 
 /// Runs the command: one line per sequence, then the mean accuracy and, for timed
 /// files, the DER over all sequences (components summed, as pyannote.metrics does).

@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::args::PredictArgs;
 use crate::commands::{label_sequences, require_times, write_text};
 use crate::error::CliError;
-use uisrnn_data::{SequenceFile, Turn, labels_to_turns, read_sequence_file, write_rttm};
+use uisrnn_data::{SequenceFile, Turn, read_sequence_file, window_turns, write_rttm};
 
 /// Runs the command: the output is a JSON array with one array of integer labels per
 /// input sequence, in input order; with `--rttm`, the speaker turns too.
@@ -56,57 +56,6 @@ pub fn turns_of<L: std::fmt::Display>(
             times,
             central,
         )?);
-    }
-    Ok(turns)
-}
-
-/// The time spans speaker turns are made from: each window's own, or with
-/// `central`, the central that many seconds of it.
-pub fn window_times(
-    times: &[(f64, f64)],
-    central: Option<f64>,
-) -> Result<Vec<(f64, f64)>, CliError> {
-    match central {
-        None => Ok(times.to_vec()),
-        Some(length) if length.is_finite() && length > 0.0 => Ok(times
-            .iter()
-            .map(|&(start, end)| {
-                let middle = (start + end) / 2.0;
-                ((middle - length / 2.0).max(0.0), middle + length / 2.0)
-            })
-            .collect()),
-        Some(length) => Err(CliError::Model(uisrnn_model::ModelError::InvalidConfig {
-            name: "central",
-            reason: format!("must be a positive number of seconds, got {length}"),
-        })),
-    }
-}
-
-/// Speaker turns of one sequence from its window labels and times. With `central`,
-/// each window contributes only its central `central` seconds and turns never bridge
-/// a gap between windows (where windows were dropped, nobody is said to speak).
-pub fn window_turns<L: std::fmt::Display>(
-    file_id: &str,
-    labels: &[L],
-    times: &[(f64, f64)],
-    central: Option<f64>,
-) -> Result<Vec<Turn>, CliError> {
-    let spans = window_times(times, central)?;
-    if central.is_none() || labels.len() != spans.len() {
-        return Ok(labels_to_turns(file_id, labels, &spans)?);
-    }
-    let mut turns = Vec::new();
-    let mut start = 0;
-    for end in 1..=spans.len() {
-        let gap = end == spans.len() || spans[end].0 > spans[end - 1].1 + 1e-6;
-        if gap {
-            turns.extend(labels_to_turns(
-                file_id,
-                &labels[start..end],
-                &spans[start..end],
-            )?);
-            start = end;
-        }
     }
     Ok(turns)
 }

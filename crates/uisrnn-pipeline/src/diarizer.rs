@@ -1,0 +1,268 @@
+//! The [`Diarizer`]: a recording in, speaker turns out.
+
+use std::path::Path;
+
+use ndarray::Array2;
+use serde::Serialize;
+use uisrnn_data::{Turn, format_rttm, window_turns};
+use uisrnn_frontend::{Audio, EmbedConfig, Frontend, SpeechRegions, WindowEmbeddings, read_wav};
+
+use crate::error::{PipelineError, Result};
+use crate::labeler::Labeler;
+
+/// The front end and a labelling method, with the settings of the windows. Built by
+/// [`Diarizer::builder`]; immutable, `Send + Sync`.
+pub struct Diarizer {
+    frontend: Frontend,
+    labeler: Box<dyn Labeler>,
+    embed: EmbedConfig,
+}
+
+/// Settings of a [`Diarizer`] before it is built.
+pub struct DiarizerBuilder {
+    labeler: Box<dyn Labeler>,
+    embed: EmbedConfig,
+    frontend: Option<Frontend>,
+}
+
+impl DiarizerBuilder {
+    /// How the audio is cut and where the speech is ([`EmbedConfig::default`]:
+    /// Silero VAD, 1.2 s windows every 0.4 s with at least 0.6 s of speech).
+    pub fn embed_config(mut self, config: EmbedConfig) -> Self {
+        self.embed = config;
+        self
+    }
+
+    /// The front end to use (another encoder, another device); by default the
+    /// built-in weights on the CPU.
+    pub fn frontend(mut self, frontend: Frontend) -> Self {
+        self.frontend = Some(frontend);
+        self
+    }
+
+    /// The diarizer, its settings checked.
+    ///
+    /// # Errors
+    /// [`uisrnn_frontend::FrontendError::InvalidConfig`] for bad window or detector
+    /// settings; those of [`Frontend::pretrained`].
+    pub fn build(self) -> Result<Diarizer> {
+        self.embed.check()?;
+        let frontend = match self.frontend {
+            Some(frontend) => frontend,
+            None => Frontend::pretrained(&uisrnn_model::cpu_device())?,
+        };
+        Ok(Diarizer {
+            frontend,
+            labeler: self.labeler,
+            embed: self.embed,
+        })
+    }
+}
+
+/// The result of diarizing one recording.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diarization {
+    /// The recording's name (RTTM's file id).
+    pub file_id: String,
+    /// The windows that were labelled, with their times.
+    pub windows: WindowEmbeddings,
+    /// One speaker label (0, 1, ...) per window.
+    pub labels: Vec<usize>,
+    /// The speaker turns: each window's central hop given its label, consecutive
+    /// windows of one speaker merged; speakers named "0", "1", ...
+    pub turns: Vec<Turn>,
+}
+
+/// One turn in [`Diarization::to_json_value`].
+#[derive(Serialize)]
+struct JsonTurn<'a> {
+    start: f64,
+    end: f64,
+    speaker: &'a str,
+}
+
+/// [`Diarization::to_json_value`]'s shape.
+#[derive(Serialize)]
+struct JsonDiarization<'a> {
+    file_id: &'a str,
+    speakers: usize,
+    turns: Vec<JsonTurn<'a>>,
+}
+
+impl Diarization {
+    /// The turns as RTTM lines.
+    pub fn to_rttm(&self) -> String {
+        format_rttm(&self.turns)
+    }
+
+    /// The number of speakers found.
+    pub fn speakers(&self) -> usize {
+        self.labels.iter().max().map_or(0, |&m| m + 1)
+    }
+
+    /// `{"file_id": ..., "speakers": N, "turns": [{"start": s, "end": s, "speaker":
+    /// "0"}, ...]}`, times in seconds.
+    pub fn to_json_value(&self) -> serde_json::Value {
+        let json = JsonDiarization {
+            file_id: &self.file_id,
+            speakers: self.speakers(),
+            turns: self
+                .turns
+                .iter()
+                .map(|t| JsonTurn {
+                    start: t.onset,
+                    end: t.end(),
+                    speaker: &t.speaker,
+                })
+                .collect(),
+        };
+        serde_json::to_value(json).expect("plain numbers and strings serialise")
+    }
+
+    /// [`Diarization::to_json_value`] as text.
+    pub fn to_json(&self) -> String {
+        self.to_json_value().to_string()
+    }
+}
+
+impl Diarizer {
+    /// A builder with this labelling method.
+    pub fn builder(labeler: impl Labeler + 'static) -> DiarizerBuilder {
+        Self::builder_boxed(Box::new(labeler))
+    }
+
+    /// A builder with a labelling method chosen at run time.
+    pub fn builder_boxed(labeler: Box<dyn Labeler>) -> DiarizerBuilder {
+        DiarizerBuilder {
+            labeler,
+            embed: EmbedConfig::default(),
+            frontend: None,
+        }
+    }
+
+    /// The window settings.
+    pub fn embed_config(&self) -> &EmbedConfig {
+        &self.embed
+    }
+
+    /// The front end.
+    pub fn frontend(&self) -> &Frontend {
+        &self.frontend
+    }
+
+    /// The labelling method's name.
+    pub fn method(&self) -> &'static str {
+        self.labeler.name()
+    }
+
+    /// Diarizes a WAV file; its file id is the file's name without extension.
+    ///
+    /// # Errors
+    /// Those of [`read_wav`] and [`Diarizer::diarize_audio`].
+    pub fn diarize_file(&self, path: impl AsRef<Path>) -> Result<Diarization> {
+        let path = path.as_ref();
+        let audio = read_wav(path)?;
+        self.diarize_audio(&audio, &file_id_of(path))
+    }
+
+    /// Diarizes mono samples in `[-1, 1]` at `sample_rate` Hz.
+    ///
+    /// # Errors
+    /// [`uisrnn_frontend::FrontendError`] for empty or non-finite samples; those of
+    /// [`Diarizer::diarize_audio`].
+    pub fn diarize(&self, samples: &[f32], sample_rate: u32, file_id: &str) -> Result<Diarization> {
+        let audio = Audio::new(samples.to_vec(), sample_rate, file_id)?;
+        self.diarize_audio(&audio, file_id)
+    }
+
+    /// Diarizes audio: windows, labels, turns.
+    ///
+    /// # Errors
+    /// [`uisrnn_frontend::FrontendError::NoSpeech`] without speech (unless the
+    /// settings allow it: then no turns), the front end's and the labeller's errors.
+    pub fn diarize_audio(&self, audio: &Audio, file_id: &str) -> Result<Diarization> {
+        let windows = self.embed(audio, None, file_id, |_, _| {})?;
+        self.label(file_id, windows)
+    }
+
+    /// The window embeddings of audio, with the speech detected, or `speech` when
+    /// given (sample ranges at 16 kHz). `progress(done, total)` is called after each
+    /// batch of windows.
+    ///
+    /// # Errors
+    /// Those of [`Frontend::embed_windows`].
+    pub fn embed<P>(
+        &self,
+        audio: &Audio,
+        speech: Option<SpeechRegions>,
+        file_id: &str,
+        progress: P,
+    ) -> Result<WindowEmbeddings>
+    where
+        P: FnMut(usize, usize),
+    {
+        Ok(match speech {
+            Some(speech) => self.frontend.embed_windows_with_speech(
+                audio,
+                speech,
+                &self.embed,
+                file_id,
+                progress,
+            )?,
+            None => self
+                .frontend
+                .embed_windows(audio, &self.embed, file_id, progress)?,
+        })
+    }
+
+    /// Labels windows and builds the turns (no windows: no turns).
+    ///
+    /// # Errors
+    /// The labeller's; [`PipelineError::LabelCount`] if it gives a wrong count.
+    pub fn label(&self, file_id: &str, windows: WindowEmbeddings) -> Result<Diarization> {
+        let labels = if windows.vectors.nrows() == 0 {
+            Vec::new()
+        } else {
+            let embeddings: Array2<f64> = windows.vectors.mapv(f64::from);
+            self.labeler.label(embeddings.view())?
+        };
+        if labels.len() != windows.vectors.nrows() {
+            return Err(PipelineError::LabelCount {
+                labeler: self.labeler.name(),
+                labels: labels.len(),
+                windows: windows.vectors.nrows(),
+            });
+        }
+        let times: Vec<(f64, f64)> = windows
+            .starts
+            .iter()
+            .copied()
+            .zip(windows.ends.iter().copied())
+            .collect();
+        let turns = window_turns(file_id, &labels, &times, Some(self.embed.hop))?;
+        Ok(Diarization {
+            file_id: file_id.to_owned(),
+            windows,
+            labels,
+            turns,
+        })
+    }
+}
+
+/// The file id of an audio file: its name without extension.
+pub fn file_id_of(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_diarizer_is_send_and_sync() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Diarizer>();
+    }
+}

@@ -1,0 +1,31 @@
+//! The pipeline's error type: what failed, at which stage.
+
+/// Everything diarizing a recording can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// Reading the audio, detecting speech or embedding failed.
+    #[error(transparent)]
+    Frontend(#[from] uisrnn_frontend::FrontendError),
+    /// The UIS-RNN model failed (its file, its settings, decoding).
+    #[error(transparent)]
+    Model(#[from] uisrnn_model::ModelError),
+    /// Spectral clustering failed.
+    #[error(transparent)]
+    Spectral(#[from] uisrnn_spectral::SpectralError),
+    /// Building or writing the turns failed.
+    #[error(transparent)]
+    Data(#[from] uisrnn_data::DataError),
+    /// The labels do not fit the windows (a [`crate::Labeler`] gave a wrong count).
+    #[error("{labeler} gave {labels} labels for {windows} windows")]
+    LabelCount {
+        /// The labelling method.
+        labeler: &'static str,
+        /// Labels given.
+        labels: usize,
+        /// Windows labelled.
+        windows: usize,
+    },
+}
+
+/// The pipeline's result type.
+pub type Result<T, E = PipelineError> = std::result::Result<T, E>;

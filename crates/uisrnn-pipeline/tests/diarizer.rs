@@ -1,0 +1,120 @@
+//! The Diarizer end to end: a dev conversation's audio to turns, the same from a
+//! file and from samples, RTTM and JSON out, bad labellers and silence handled.
+
+use std::path::{Path, PathBuf};
+
+use ndarray::ArrayView2;
+use uisrnn_data::rttm::parse_rttm;
+use uisrnn_data::{DerOptions, diarization_error_rate, read_rttm};
+use uisrnn_frontend::{EmbedConfig, read_wav};
+use uisrnn_pipeline::{Diarizer, Labeler, PipelineError, SpectralLabeler};
+
+fn repo(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
+}
+
+#[test]
+fn a_dev_conversation_diarizes_from_a_file_and_from_samples() {
+    let diarizer = Diarizer::builder(SpectralLabeler::default())
+        .build()
+        .unwrap();
+    assert_eq!(diarizer.method(), "spectral");
+    let path = repo("data/dev/audio/dte002.wav");
+    let from_file = diarizer.diarize_file(&path).unwrap();
+    assert_eq!(from_file.file_id, "dte002");
+    assert_eq!(from_file.labels.len(), from_file.windows.vectors.nrows());
+    let audio = read_wav(&path).unwrap();
+    let from_samples = diarizer
+        .diarize(&audio.samples, audio.sample_rate, "dte002")
+        .unwrap();
+    assert_eq!(from_samples, from_file);
+    // Against the truth: measured DER 0.150 (collar 0.25); one speaker for every
+    // window scores 0.510.
+    let truth: Vec<_> = read_rttm(repo("data/dev/test.rttm"))
+        .unwrap()
+        .into_iter()
+        .filter(|t| t.file_id == "dte002")
+        .collect();
+    let options = DerOptions {
+        collar: 0.25,
+        skip_overlap: false,
+    };
+    let der = diarization_error_rate(&truth, &from_file.turns, &options)
+        .unwrap()
+        .der;
+    let mut one_speaker = from_file.turns.clone();
+    one_speaker.iter_mut().for_each(|t| t.speaker = "0".into());
+    let one = diarization_error_rate(&truth, &one_speaker, &options)
+        .unwrap()
+        .der;
+    eprintln!("dte002 spectral: DER {der}, one speaker {one}");
+    assert!(der <= 0.2, "DER {der}");
+    assert!(der < one / 2.0, "DER {der} against {one} for one speaker");
+    // RTTM and JSON out.
+    let rttm = parse_rttm(&from_file.to_rttm(), Path::new("out.rttm")).unwrap();
+    assert_eq!(rttm.len(), from_file.turns.len());
+    let json: serde_json::Value = serde_json::from_str(&from_file.to_json()).unwrap();
+    assert_eq!(json["file_id"], "dte002");
+    assert_eq!(json["speakers"], from_file.speakers());
+    assert_eq!(
+        json["turns"].as_array().unwrap().len(),
+        from_file.turns.len()
+    );
+}
+
+/// A labeller that gives one label too few.
+struct Short;
+
+impl Labeler for Short {
+    fn label(&self, embeddings: ArrayView2<'_, f64>) -> uisrnn_pipeline::Result<Vec<usize>> {
+        Ok(vec![0; embeddings.nrows() - 1])
+    }
+    fn name(&self) -> &'static str {
+        "short"
+    }
+}
+
+#[test]
+fn silence_bad_settings_and_bad_labellers_are_errors() {
+    let silence = vec![0.0_f32; 48_000];
+    let diarizer = Diarizer::builder(SpectralLabeler::default())
+        .build()
+        .unwrap();
+    let error = diarizer.diarize(&silence, 16_000, "silence").unwrap_err();
+    assert!(error.to_string().contains("no speech detected"), "{error}");
+    assert!(diarizer.diarize(&[], 16_000, "empty").is_err());
+    assert!(
+        diarizer
+            .diarize(&[f32::NAN; 32_000], 16_000, "nan")
+            .is_err()
+    );
+    let allowing = Diarizer::builder(SpectralLabeler::default())
+        .embed_config(EmbedConfig::default().with_allow_no_speech(true))
+        .build()
+        .unwrap();
+    let nothing = allowing.diarize(&silence, 16_000, "silence").unwrap();
+    assert!(nothing.turns.is_empty() && nothing.labels.is_empty());
+    assert_eq!(nothing.speakers(), 0);
+    assert!(
+        Diarizer::builder(SpectralLabeler::default())
+            .embed_config(EmbedConfig::default().with_hop(0.0))
+            .build()
+            .is_err()
+    );
+    let short = Diarizer::builder(Short).build().unwrap();
+    let error = short
+        .diarize_file(repo("data/dev/audio/dte002.wav"))
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            PipelineError::LabelCount {
+                labeler: "short",
+                ..
+            }
+        ),
+        "{error}"
+    );
+}
