@@ -29,7 +29,13 @@ pub fn run(args: &DiarizeArgs, quiet: bool) -> Result<(), CliError> {
         .frontend(frontend_for(&args.audio, &device)?)
         .embed_config(args.audio.config()?)
         .build()?;
-    let files = embed_files(&args.audio, diarizer.frontend(), quiet)?;
+    // The diarizer's own settings, so the windows are cut as it says.
+    let files = embed_files(
+        &args.audio,
+        diarizer.frontend(),
+        diarizer.embed_config(),
+        quiet,
+    )?;
     let ids: Vec<String> = files.iter().map(|f| f.id.clone()).collect();
     let mut turns = Vec::new();
     let mut json = Vec::new();

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use ndarray::Array2;
 use uisrnn_data::{DataError, SequenceFile, Turn, read_rttm, write_sequence_file};
 use uisrnn_frontend::{
-    Frontend, FrontendError, SpeakerEncoder, SpeechRegions, WindowEmbeddings, read_wav,
+    EmbedConfig, Frontend, FrontendError, SpeakerEncoder, SpeechRegions, WindowEmbeddings, read_wav,
 };
 use uisrnn_model::Device;
 use uisrnn_pipeline::diarizer::file_id_of as file_id;
@@ -31,14 +31,15 @@ pub fn frontend_for(args: &AudioArgs, device: &Device) -> Result<Frontend, CliEr
     })
 }
 
-/// Embeds every `--audio` file, with a progress bar over each file's windows unless
-/// `quiet`. Nothing is written here, so a bad file leaves no partial output.
+/// Embeds every `--audio` file with `config` (from `args`, checked), with a progress
+/// bar over each file's windows unless `quiet`. Nothing is written here, so a bad
+/// file leaves no partial output.
 pub fn embed_files(
     args: &AudioArgs,
     frontend: &Frontend,
+    config: &EmbedConfig,
     quiet: bool,
 ) -> Result<Vec<EmbeddedFile>, CliError> {
-    let config = args.config()?;
     let speech_turns = args.speech_rttm.as_ref().map(read_rttm).transpose()?;
     let mut seen = HashSet::new();
     for path in &args.audio {
@@ -73,9 +74,9 @@ pub fn embed_files(
                     });
                 }
                 let speech = SpeechRegions::from_seconds(mine.iter().map(|t| (t.onset, t.end())));
-                frontend.embed_windows_with_speech(&audio, speech, &config, &name, progress)?
+                frontend.embed_windows_with_speech(&audio, speech, config, &name, progress)?
             }
-            None => frontend.embed_windows(&audio, &config, &name, progress)?,
+            None => frontend.embed_windows(&audio, config, &name, progress)?,
         };
         log::info!(
             "{name}: {:.1} s, {} windows kept",
@@ -124,7 +125,8 @@ fn main_speaker<'a>(turns: &[&'a Turn], start: f64, end: f64) -> Option<&'a str>
 pub fn run(args: &EmbedArgs, quiet: bool) -> Result<(), CliError> {
     let turns = args.rttm.as_ref().map(read_rttm).transpose()?;
     let device = open_device(&args.device, quiet)?;
-    let mut files = embed_files(&args.audio, &frontend_for(&args.audio, &device)?, quiet)?;
+    let frontend = frontend_for(&args.audio, &device)?;
+    let mut files = embed_files(&args.audio, &frontend, &args.audio.config()?, quiet)?;
     // Without speech (allowed by --allow-no-speech) a file has no windows to write.
     files.retain(|f| {
         let speech = f.windows.vectors.nrows() > 0;
