@@ -18,11 +18,11 @@ use std::time::Duration;
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use ndarray::{Array3, s};
 use uisrnn_frontend::{
-    Audio, EmbedConfig, Frontend, Level, SileroConfig, Vad, read_wav, speech_timestamps,
+    Audio, EmbedConfig, Frontend, Level, SileroConfig, Vad, read_audio, speech_timestamps,
 };
 
 fn minute() -> Audio {
-    let audio = read_wav("data/dev/audio/dte000.wav").expect("dev audio");
+    let audio = read_audio("data/dev/audio/dte000.wav").expect("dev audio");
     Audio::new(audio.samples[..60 * 16_000].to_vec(), 16_000, "minute").expect("audio")
 }
 

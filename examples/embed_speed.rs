@@ -11,7 +11,7 @@
 
 use std::time::Instant;
 
-use uisrnn_frontend::{Audio, EmbedConfig, Frontend, Level, Vad, read_wav};
+use uisrnn_frontend::{Audio, EmbedConfig, Frontend, Level, Vad, read_audio};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runs: usize = std::env::args()
@@ -19,7 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|s| s.parse())
         .transpose()?
         .unwrap_or(5);
-    let audio = read_wav("data/dev/audio/dte000.wav")?;
+    let audio = read_audio("data/dev/audio/dte000.wav")?;
     let minute = Audio::new(audio.samples[..60 * 16_000].to_vec(), 16_000, "minute")?;
     let frontend = Frontend::pretrained(&burn::tensor::Device::flex())?;
     let config = EmbedConfig::default()

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use uisrnn_frontend::vad::speech_mask;
 use uisrnn_frontend::volume::{TARGET_DBFS, normalize_volume};
-use uisrnn_frontend::{SileroConfig, SileroVad, read_wav, speech_timestamps};
+use uisrnn_frontend::{SileroConfig, SileroVad, read_audio, speech_timestamps};
 
 fn median<F: FnMut()>(runs: usize, mut work: F) -> (f64, f64, f64) {
     work();
@@ -34,7 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|s| s.parse())
         .transpose()?
         .unwrap_or(5);
-    let audio = read_wav("data/dev/audio/dte000.wav")?;
+    let audio = read_audio("data/dev/audio/dte000.wav")?;
     let minute = &audio.samples[..60 * 16_000];
     let silero = SileroVad::pretrained()?;
     let config = SileroConfig::default();

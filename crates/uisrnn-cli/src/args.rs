@@ -489,7 +489,9 @@ impl GridArgs {
 /// How audio becomes window embeddings.
 #[derive(Debug, Args)]
 pub struct AudioArgs {
-    /// WAV files (8/16/24/32-bit integer or 32-bit float, any rate, mixed to mono).
+    /// Audio files: WAV (PCM integer or float, RF64), FLAC, MP3, OGG Vorbis, AAC in
+    /// MP4/M4A; any rate, mixed to mono. `-` reads one file from standard input
+    /// (file id `stdin`).
     #[arg(long, required = true, num_args = 1..)]
     pub audio: Vec<PathBuf>,
     /// The speech detector: Silero VAD (the default; the volume is then normalised

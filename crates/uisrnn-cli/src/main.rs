@@ -42,12 +42,13 @@ fn run(cli: &Cli) -> Result<(), CliError> {
 ///
 /// Below `-vv` the GPU stack's own logs are off: while probing the graphics APIs the
 /// machine lacks, wgpu logs errors that do not matter (e.g. no OpenGL driver when
-/// Vulkan is used).
+/// Vulkan is used); so are symphonia's (its probe logs an error for every input it
+/// does not recognise, which the returned error already says).
 fn init_logging(quiet: bool, verbose: u8) {
     let level = match (quiet, verbose) {
-        (true, _) => "error,wgpu_hal=off,wgpu_core=off,naga=off",
-        (false, 0) => "warn,wgpu_hal=off,wgpu_core=off,naga=off",
-        (false, 1) => "info,wgpu_hal=off,wgpu_core=off,naga=off",
+        (true, _) => "error,wgpu_hal=off,wgpu_core=off,naga=off,symphonia_core=off",
+        (false, 0) => "warn,wgpu_hal=off,wgpu_core=off,naga=off,symphonia_core=off",
+        (false, 1) => "info,wgpu_hal=off,wgpu_core=off,naga=off,symphonia_core=off",
         _ => "debug",
     };
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))

@@ -153,10 +153,10 @@ fn bad_audio_is_a_one_line_error_and_writes_nothing() {
         args.extend_from_slice(extra);
         uisrnn(&args)
     };
-    // Not a WAV file.
+    // Not audio at all, whatever its name says.
     let text = dir.join("notes.wav");
     std::fs::write(&text, "hello, I am not audio").unwrap();
-    fails_in_one_line(&embed(&text, &[]), "not a readable WAV");
+    fails_in_one_line(&embed(&text, &[]), "unsupported audio format");
     // Missing.
     fails_in_one_line(&embed(&dir.join("missing.wav"), &[]), "cannot read");
     // Truncated in the middle of its samples.
@@ -189,7 +189,10 @@ fn bad_audio_is_a_one_line_error_and_writes_nothing() {
         },
         &tone,
     );
-    fails_in_one_line(&embed(&absurd, &[]), "1 Hz is outside 1000 to 768000 Hz");
+    fails_in_one_line(
+        &embed(&absurd, &[]),
+        "claims 1 Hz, outside 1000 to 768000 Hz",
+    );
     // NaN samples.
     let nan = dir.join("nan.wav");
     let mut samples = vec![0.1_f32; 32_000];
@@ -487,4 +490,49 @@ fn silence_is_an_error_or_no_turns_on_request() {
     std::fs::remove_file(&out).unwrap();
     fails_in_one_line(&embed(&[&silence]), "no speech detected");
     assert!(!out.exists());
+}
+
+#[test]
+fn any_format_and_standard_input_embed_as_the_wav_does() {
+    let dir = scratch("formats");
+    let formats = repo("tests/fixtures/formats");
+    let embed_to = |name: &str, audio: &str, stdin: Option<&Path>| {
+        let out = dir.join(name);
+        let mut command = common::command(&[
+            "embed",
+            "--audio",
+            audio,
+            "--output",
+            out.to_str().unwrap(),
+            "--quiet",
+        ]);
+        if let Some(path) = stdin {
+            command.stdin(std::fs::File::open(path).unwrap());
+        }
+        succeeds(&command.output().unwrap());
+        uisrnn_data::read_sequence_file(&out).unwrap()
+    };
+    let wav = embed_to(
+        "wav.npz",
+        formats.join("source.wav").to_str().unwrap(),
+        None,
+    );
+    let flac = embed_to("stdin.npz", "-", Some(&formats.join("flac.flac")));
+    assert_eq!(flac.ids.as_deref(), Some(&["stdin".to_string()][..]));
+    assert_eq!(flac.sequences, wav.sequences);
+    assert_eq!(flac.times, wav.times);
+    // A lossy file diarizes to turns under its own file id.
+    let rttm = dir.join("mp3.rttm");
+    succeeds(&uisrnn(&[
+        "diarize",
+        "--method",
+        "spectral",
+        "--audio",
+        formats.join("mp3.mp3").to_str().unwrap(),
+        "--rttm",
+        rttm.to_str().unwrap(),
+        "--quiet",
+    ]));
+    let turns = uisrnn_data::read_rttm(&rttm).unwrap();
+    assert!(!turns.is_empty() && turns.iter().all(|t| t.file_id == "mp3"));
 }

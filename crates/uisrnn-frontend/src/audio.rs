@@ -1,8 +1,5 @@
-//! Audio in: WAV files of any common sample format, mixed down to mono, resampled
-//! to the encoder's 16 kHz.
-
-use std::io::{Read, Seek};
-use std::path::Path;
+//! Mono audio at a checked sample rate, and resampling to the encoder's 16 kHz
+//! (files are decoded in [`crate::decode`]).
 
 use audioadapter::Adapter;
 use audioadapter_buffers::direct::InterleavedSlice;
@@ -82,82 +79,6 @@ impl Audio {
             sample_rate: SAMPLE_RATE,
         })
     }
-}
-
-/// Reads a WAV file (8/16/24/32-bit integer or 32-bit float PCM, any number of
-/// channels, mixed down by averaging the channels).
-///
-/// # Errors
-/// [`FrontendError::Io`] when the file cannot be opened; [`FrontendError::InvalidWav`]
-/// for a file that is not WAV, or is damaged or truncated;
-/// [`FrontendError::UnsupportedFormat`]; [`FrontendError::Empty`] and
-/// [`FrontendError::NonFinite`] as [`Audio::new`].
-pub fn read_wav(path: impl AsRef<Path>) -> Result<Audio> {
-    let path = path.as_ref();
-    let file = std::fs::File::open(path).map_err(|source| FrontendError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    read_wav_from(std::io::BufReader::new(file), path)
-}
-
-/// Like [`read_wav`], from any reader; `path` names the input in messages.
-pub fn read_wav_from<R: Read + Seek>(reader: R, path: &Path) -> Result<Audio> {
-    let invalid = |reason: String| FrontendError::InvalidWav {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let reader = hound::WavReader::new(reader).map_err(|e| match e {
-        hound::Error::IoError(io) => invalid(io.to_string()),
-        hound::Error::Unsupported => FrontendError::UnsupportedFormat {
-            path: path.to_path_buf(),
-            format: "an encoding other than PCM integer or float".into(),
-        },
-        other => invalid(other.to_string()),
-    })?;
-    let spec = reader.spec();
-    let channels = usize::from(spec.channels);
-    if channels == 0 {
-        return Err(invalid("zero channels".into()));
-    }
-    let read_error = |e: hound::Error| match e {
-        hound::Error::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            invalid("truncated: the file ends inside its sample data".into())
-        }
-        other => invalid(other.to_string()),
-    };
-    let interleaved: Vec<f32> = match (spec.sample_format, spec.bits_per_sample) {
-        (hound::SampleFormat::Float, 32) => reader
-            .into_samples::<f32>()
-            .collect::<Result<_, _>>()
-            .map_err(read_error)?,
-        (hound::SampleFormat::Int, bits @ (8 | 16 | 24 | 32)) => {
-            let scale = 1.0 / 2f64.powi(i32::from(bits) - 1);
-            reader
-                .into_samples::<i32>()
-                .map(|s| s.map(|v| (v as f64 * scale) as f32))
-                .collect::<Result<_, _>>()
-                .map_err(read_error)?
-        }
-        (format, bits) => {
-            return Err(FrontendError::UnsupportedFormat {
-                path: path.to_path_buf(),
-                format: format!("{bits}-bit {format:?}"),
-            });
-        }
-    };
-    if !interleaved.len().is_multiple_of(channels) {
-        return Err(invalid("truncated: the last frame is incomplete".into()));
-    }
-    let samples: Vec<f32> = if channels == 1 {
-        interleaved
-    } else {
-        interleaved
-            .chunks_exact(channels)
-            .map(|frame| frame.iter().sum::<f32>() / channels as f32)
-            .collect()
-    };
-    Audio::new(samples, spec.sample_rate, &path.display().to_string())
 }
 
 /// Resamples with rubato's sinc resampler (256-tap Blackman-Harris windowed sinc,

@@ -203,10 +203,10 @@ pub struct UtteranceEmbedding {
 /// `Send + Sync`: build it once and share it.
 ///
 /// ```no_run
-/// use uisrnn_frontend::{EmbedConfig, Frontend, read_wav};
+/// use uisrnn_frontend::{EmbedConfig, Frontend, read_audio};
 ///
 /// let frontend = Frontend::pretrained(&burn::tensor::Device::flex())?;
-/// let audio = read_wav("conversation.wav")?;
+/// let audio = read_audio("conversation.wav")?;
 /// let windows = frontend.embed_windows(&audio, &EmbedConfig::default(), "conversation.wav", |_, _| {})?;
 /// println!("{} windows of {} dimensions", windows.vectors.nrows(), windows.vectors.ncols());
 /// # Ok::<(), uisrnn_frontend::FrontendError>(())

@@ -13,16 +13,16 @@ pub enum FrontendError {
         /// The operating system's error.
         source: std::io::Error,
     },
-    /// Not a WAV file, or a damaged or truncated one.
-    #[error("{path}: not a readable WAV file: {reason}")]
-    InvalidWav {
+    /// A damaged or truncated audio file, or one whose header claims absurd values.
+    #[error("{path}: not a readable audio file: {reason}")]
+    InvalidAudio {
         /// The file.
         path: PathBuf,
-        /// What the WAV reader found.
+        /// What the decoder found.
         reason: String,
     },
-    /// A WAV sample format this crate does not read.
-    #[error("{path}: unsupported WAV sample format: {format}")]
+    /// A container, codec or sample format this crate does not decode.
+    #[error("{path}: unsupported audio format: {format}")]
     UnsupportedFormat {
         /// The file.
         path: PathBuf,

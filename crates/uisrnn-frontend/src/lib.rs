@@ -4,7 +4,9 @@
 //! It reproduces [resemblyzer](https://github.com/resemble-ai/Resemblyzer) 0.1.4, the
 //! GE2E speaker encoder the project's realistic dev set was embedded with:
 //!
-//! - [`audio`]: WAV files in (hound), mixed to mono, resampled to 16 kHz (rubato).
+//! - [`decode`]: audio files in (symphonia: WAV, RF64, FLAC, MP3, OGG Vorbis, AAC in
+//!   MP4/M4A), mixed to mono.
+//! - [`audio`]: checked mono samples, resampled to 16 kHz (rubato).
 //! - [`volume`]: normalised to -30 dBFS, increase only (measured on the speech with
 //!   Silero, on the whole file with WebRTC, as resemblyzer).
 //! - [`silero`], [`timestamps`]: Silero VAD 6 (the default speech detector) and the
@@ -19,6 +21,7 @@
 //!   utterance embedding.
 
 pub mod audio;
+pub mod decode;
 pub mod embed;
 pub mod encoder;
 pub mod error;
@@ -30,7 +33,8 @@ pub mod timestamps;
 pub mod vad;
 pub mod volume;
 
-pub use audio::{Audio, SAMPLE_RATE, read_wav, resample};
+pub use audio::{Audio, SAMPLE_RATE, resample};
+pub use decode::{decode_audio, read_audio, read_audio_from};
 pub use embed::{EmbedConfig, Frontend, Prepared, UtteranceEmbedding, WindowEmbeddings};
 pub use encoder::SpeakerEncoder;
 pub use error::{FrontendError, Result};

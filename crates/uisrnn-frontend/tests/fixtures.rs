@@ -7,7 +7,9 @@ use burn::tensor::Device;
 use ndarray::{Array1, Array2, Array3, ArrayD, Ix1, Ix2, Ix3};
 use ndarray_npy::NpzReader;
 use uisrnn_frontend::vad::{VAD_FRAME, smooth_flags, speech_flags};
-use uisrnn_frontend::{EmbedConfig, Frontend, Level, SpeakerEncoder, SpeechRegions, Vad, read_wav};
+use uisrnn_frontend::{
+    EmbedConfig, Frontend, Level, SpeakerEncoder, SpeechRegions, Vad, read_audio,
+};
 
 fn repo(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -56,7 +58,7 @@ const CONVERSATION: &str = "data/dev/audio/dte000.wav";
 fn volume_vad_flags_and_mask_equal_resemblyzers() {
     let frontend = Frontend::pretrained(&cpu()).unwrap();
     let mut npz = fixture("conversation.npz");
-    let audio = read_wav(repo(CONVERSATION)).unwrap();
+    let audio = read_audio(repo(CONVERSATION)).unwrap();
     assert_eq!(audio.sample_rate, 16_000);
     let prepared = frontend
         .prepare(&audio, &Vad::WebRtc, Level::Recording)
@@ -94,7 +96,7 @@ fn volume_vad_flags_and_mask_equal_resemblyzers() {
 fn mel_spectrogram_equals_librosas() {
     let frontend = Frontend::pretrained(&cpu()).unwrap();
     let mut npz = fixture("conversation.npz");
-    let audio = read_wav(repo(CONVERSATION)).unwrap();
+    let audio = read_audio(repo(CONVERSATION)).unwrap();
     let prepared = frontend
         .prepare(&audio, &Vad::WebRtc, Level::Recording)
         .unwrap();
@@ -170,7 +172,7 @@ fn encoder_equals_pytorch_on_the_gpu() {
 fn window_embeddings_equal_resemblyzers_on_the_16k_conversation() {
     let frontend = Frontend::pretrained(&cpu()).unwrap();
     let mut npz = fixture("conversation.npz");
-    let audio = read_wav(repo(CONVERSATION)).unwrap();
+    let audio = read_audio(repo(CONVERSATION)).unwrap();
     let resemblyzer = EmbedConfig::default().with_vad(Vad::WebRtc);
     let all = resemblyzer.with_min_speech(0.0);
     let ours = frontend
@@ -212,7 +214,7 @@ fn window_embeddings_equal_resemblyzers_on_the_16k_conversation() {
 fn utterance_embedding_equals_resemblyzers() {
     let frontend = Frontend::pretrained(&cpu()).unwrap();
     let mut npz = fixture("conversation.npz");
-    let audio = read_wav(repo(CONVERSATION)).unwrap();
+    let audio = read_audio(repo(CONVERSATION)).unwrap();
     let ours = frontend
         .embed_utterance(&audio, &Vad::WebRtc, "conversation")
         .unwrap();
@@ -247,7 +249,7 @@ const LOWEST_COSINE_AFTER_RUBATO: f64 = 1.0 - 4.6e-5;
 fn resampled_clip_stays_close_to_resemblyzers() {
     let frontend = Frontend::pretrained(&cpu()).unwrap();
     let mut npz = fixture("clip22k.npz");
-    let audio = read_wav(repo("tests/fixtures/frontend/clip22k.wav")).unwrap();
+    let audio = read_audio(repo("tests/fixtures/frontend/clip22k.wav")).unwrap();
     assert_eq!(audio.sample_rate, 22_050);
     let ours = audio.to_16k().unwrap();
     let theirs: Array1<f32> = f32_array(&mut npz, "resampled")

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use ndarray::{Array0, Array1, Array2};
 use ndarray_npy::NpzReader;
-use uisrnn_frontend::{SileroConfig, SileroState, SileroVad, read_wav, speech_timestamps};
+use uisrnn_frontend::{SileroConfig, SileroState, SileroVad, read_audio, speech_timestamps};
 
 fn repo(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -21,13 +21,17 @@ fn fixture(name: &str) -> NpzReader<std::fs::File> {
 /// The 16 kHz input of each fixture.
 fn input(name: &str) -> Vec<f32> {
     match name {
-        "conversation" => read_wav(repo("data/dev/audio/dte000.wav")).unwrap().samples,
-        "quiet" => {
-            read_wav(repo("tests/fixtures/silero/quiet.wav"))
+        "conversation" => {
+            read_audio(repo("data/dev/audio/dte000.wav"))
                 .unwrap()
                 .samples
         }
-        "sample" => read_wav(repo("data/real/sample.wav")).unwrap().samples,
+        "quiet" => {
+            read_audio(repo("tests/fixtures/silero/quiet.wav"))
+                .unwrap()
+                .samples
+        }
+        "sample" => read_audio(repo("data/real/sample.wav")).unwrap().samples,
         "clip16k" => {
             let path = repo("tests/fixtures/frontend/clip22k.npz");
             let mut npz = NpzReader::new(std::fs::File::open(path).unwrap()).unwrap();
@@ -155,7 +159,7 @@ fn streaming_the_quiet_recording_gives_the_offline_segments() {
 fn the_quiet_recording_is_raised_by_its_speech_level_and_its_pauses_stay_out() {
     use uisrnn_frontend::{Audio, EmbedConfig, Frontend, Level, Vad};
     let frontend = Frontend::pretrained(&burn::tensor::Device::flex()).unwrap();
-    let audio = read_wav(repo("tests/fixtures/silero/quiet.wav")).unwrap();
+    let audio = read_audio(repo("tests/fixtures/silero/quiet.wav")).unwrap();
     let silero = frontend
         .prepare(&audio, &Vad::default(), Level::Speech)
         .unwrap();

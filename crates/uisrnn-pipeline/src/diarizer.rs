@@ -5,7 +5,10 @@ use std::path::Path;
 use ndarray::Array2;
 use serde::Serialize;
 use uisrnn_data::{Turn, format_rttm, window_turns};
-use uisrnn_frontend::{Audio, EmbedConfig, Frontend, SpeechRegions, WindowEmbeddings, read_wav};
+use uisrnn_frontend::{
+    Audio, EmbedConfig, Frontend, SpeechRegions, WindowEmbeddings, decode_audio, read_audio,
+    read_audio_from,
+};
 
 use crate::error::{PipelineError, Result};
 use crate::labeler::Labeler;
@@ -155,14 +158,25 @@ impl Diarizer {
         self.labeler.name()
     }
 
-    /// Diarizes a WAV file; its file id is the file's name without extension.
+    /// Diarizes an audio file of any supported format ([`read_audio`]); its file id
+    /// is the file's name without extension.
     ///
     /// # Errors
-    /// Those of [`read_wav`] and [`Diarizer::diarize_audio`].
+    /// Those of [`read_audio`] and [`Diarizer::diarize_audio`].
     pub fn diarize_file(&self, path: impl AsRef<Path>) -> Result<Diarization> {
         let path = path.as_ref();
-        let audio = read_wav(path)?;
+        let audio = read_audio(path)?;
         self.diarize_audio(&audio, &file_id_of(path))
+    }
+
+    /// Diarizes a whole audio file held in memory (an upload, standard input), of
+    /// any supported format ([`decode_audio`]).
+    ///
+    /// # Errors
+    /// Those of [`decode_audio`] and [`Diarizer::diarize_audio`].
+    pub fn diarize_encoded(&self, bytes: Vec<u8>, file_id: &str) -> Result<Diarization> {
+        let audio = decode_audio(bytes, file_id)?;
+        self.diarize_audio(&audio, file_id)
     }
 
     /// Diarizes mono samples in `[-1, 1]` at `sample_rate` Hz.
@@ -249,8 +263,27 @@ impl Diarizer {
     }
 }
 
-/// The file id of an audio file: its name without extension.
+/// The path that names standard input.
+pub const STDIN: &str = "-";
+
+/// Reads an audio file, or standard input for `-` ([`STDIN`]).
+///
+/// # Errors
+/// Those of [`read_audio`] and [`read_audio_from`].
+pub fn read_audio_or_stdin(path: &Path) -> Result<Audio> {
+    Ok(if path == Path::new(STDIN) {
+        read_audio_from(std::io::stdin().lock(), "standard input")?
+    } else {
+        read_audio(path)?
+    })
+}
+
+/// The file id of an audio file: its name without extension (`stdin` for `-`,
+/// standard input).
 pub fn file_id_of(path: &Path) -> String {
+    if path == Path::new(STDIN) {
+        return "stdin".into();
+    }
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string())

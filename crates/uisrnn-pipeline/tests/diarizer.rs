@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use ndarray::ArrayView2;
 use uisrnn_data::rttm::parse_rttm;
 use uisrnn_data::{DerOptions, diarization_error_rate, read_rttm};
-use uisrnn_frontend::{EmbedConfig, read_wav};
+use uisrnn_frontend::{EmbedConfig, read_audio};
 use uisrnn_pipeline::{Diarizer, Labeler, PipelineError, SpectralLabeler};
 
 fn repo(path: &str) -> PathBuf {
@@ -25,7 +25,7 @@ fn a_dev_conversation_diarizes_from_a_file_and_from_samples() {
     let from_file = diarizer.diarize_file(&path).unwrap();
     assert_eq!(from_file.file_id, "dte002");
     assert_eq!(from_file.labels.len(), from_file.windows.vectors.nrows());
-    let audio = read_wav(&path).unwrap();
+    let audio = read_audio(&path).unwrap();
     let from_samples = diarizer
         .diarize(&audio.samples, audio.sample_rate, "dte002")
         .unwrap();

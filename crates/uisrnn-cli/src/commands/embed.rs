@@ -6,10 +6,10 @@ use std::collections::HashSet;
 use ndarray::Array2;
 use uisrnn_data::{DataError, SequenceFile, Turn, read_rttm, write_sequence_file};
 use uisrnn_frontend::{
-    EmbedConfig, Frontend, FrontendError, SpeakerEncoder, SpeechRegions, WindowEmbeddings, read_wav,
+    EmbedConfig, Frontend, FrontendError, SpeakerEncoder, SpeechRegions, WindowEmbeddings,
 };
 use uisrnn_model::Device;
-use uisrnn_pipeline::diarizer::file_id_of as file_id;
+use uisrnn_pipeline::diarizer::{file_id_of as file_id, read_audio_or_stdin};
 
 use crate::args::{AudioArgs, EmbedArgs};
 use crate::commands::{open_device, progress_bar};
@@ -58,7 +58,7 @@ pub fn embed_files(
         let name = path.display().to_string();
         bar.set_message(name.clone());
         bar.set_position(0);
-        let audio = read_wav(path)?;
+        let audio = read_audio_or_stdin(path)?;
         let progress = |done: usize, total: usize| {
             bar.set_length(total as u64);
             bar.set_position(done as u64);

@@ -1,0 +1,341 @@
+//! Audio files in any common format, decoded with symphonia (pure Rust): WAV
+//! (PCM integer and float, WAVE_FORMAT_EXTENSIBLE, RF64 and BW64), FLAC, MP3, OGG
+//! Vorbis and AAC in MP4/M4A. Channels are mixed down by averaging; integer samples
+//! are scaled as librosa and soundfile scale them (divided by 2^(bits-1)).
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use symphonia::core::audio::SampleBuffer;
+use symphonia::core::codecs::{CODEC_TYPE_NULL, DecoderOptions};
+use symphonia::core::errors::Error as DecodeError;
+use symphonia::core::formats::FormatOptions;
+use symphonia::core::io::{MediaSource, MediaSourceStream};
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::probe::Hint;
+
+use crate::audio::{Audio, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
+use crate::error::{FrontendError, Result};
+
+/// Reads an audio file of any supported format (chosen by its contents; the
+/// extension is only a hint), mixed down to mono at the file's own rate.
+///
+/// ```no_run
+/// let audio = uisrnn_frontend::read_audio("meeting.flac")?;
+/// println!("{:.1} s at {} Hz", audio.seconds(), audio.sample_rate);
+/// # Ok::<(), uisrnn_frontend::FrontendError>(())
+/// ```
+///
+/// # Errors
+/// [`FrontendError::Io`] when the file cannot be opened;
+/// [`FrontendError::UnsupportedFormat`] for a format or codec this crate does not
+/// decode; [`FrontendError::InvalidAudio`] for a damaged or truncated file or one
+/// whose header claims absurd values; [`FrontendError::Empty`] and
+/// [`FrontendError::NonFinite`] as [`Audio::new`].
+pub fn read_audio(path: impl AsRef<Path>) -> Result<Audio> {
+    let path = path.as_ref();
+    let file = std::fs::File::open(path).map_err(|source| FrontendError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if !file.is_seekable() {
+        // A pipe or a device: read it whole, as standard input is read.
+        return read_audio_from(file, &path.display().to_string());
+    }
+    let extension = path.extension().and_then(|e| e.to_str());
+    decode(file, extension, path)
+}
+
+/// Decodes a whole audio file held in memory (an HTTP body, standard input);
+/// `source_name` names it in messages.
+///
+/// ```
+/// # fn wav_bytes() -> Vec<u8> {
+/// #     let mut bytes = Vec::new();
+/// #     let spec = hound::WavSpec { channels: 1, sample_rate: 16_000, bits_per_sample: 16,
+/// #         sample_format: hound::SampleFormat::Int };
+/// #     let mut writer = hound::WavWriter::new(std::io::Cursor::new(&mut bytes), spec).unwrap();
+/// #     for i in 0..1600 { writer.write_sample((i % 100) as i16).unwrap(); }
+/// #     writer.finalize().unwrap();
+/// #     bytes
+/// # }
+/// let audio = uisrnn_frontend::decode_audio(wav_bytes(), "upload")?;
+/// assert_eq!(audio.samples.len(), 1600);
+/// assert!(uisrnn_frontend::decode_audio(b"not audio".to_vec(), "upload").is_err());
+/// # Ok::<(), uisrnn_frontend::FrontendError>(())
+/// ```
+///
+/// # Errors
+/// As [`read_audio`].
+pub fn decode_audio(bytes: Vec<u8>, source_name: &str) -> Result<Audio> {
+    decode(std::io::Cursor::new(bytes), None, Path::new(source_name))
+}
+
+/// Reads a reader to its end (standard input, a socket) and decodes it as
+/// [`decode_audio`] does; the whole input is held in memory (an MP4 file's index may
+/// sit at its end).
+///
+/// # Errors
+/// [`FrontendError::Io`] when reading fails; those of [`decode_audio`].
+pub fn read_audio_from(mut reader: impl Read, source_name: &str) -> Result<Audio> {
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|source| FrontendError::Io {
+            path: source_name.into(),
+            source,
+        })?;
+    decode_audio(bytes, source_name)
+}
+
+fn decode<S: MediaSource + 'static>(
+    mut source: S,
+    extension: Option<&str>,
+    path: &Path,
+) -> Result<Audio> {
+    let invalid = |reason: String| FrontendError::InvalidAudio {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let unsupported = |format: String| FrontendError::UnsupportedFormat {
+        path: path.to_path_buf(),
+        format,
+    };
+    let stream: Box<dyn MediaSource> = match rf64_as_riff(&mut source, path)? {
+        Some(header) => {
+            Box::new(PatchedHeader::new(source, header).map_err(|e| invalid(e.to_string()))?)
+        }
+        None => Box::new(source),
+    };
+    let stream = MediaSourceStream::new(stream, Default::default());
+    let mut hint = Hint::new();
+    if let Some(extension) = extension {
+        hint.with_extension(extension);
+    }
+    let options = FormatOptions {
+        // Drops MP3's and Vorbis's encoder delay and padding, as ffmpeg and
+        // soundfile do, so that times match the original recording.
+        enable_gapless: true,
+        ..Default::default()
+    };
+    let probed = symphonia::default::get_probe()
+        .format(&hint, stream, &options, &MetadataOptions::default())
+        .map_err(|e| match e {
+            DecodeError::Unsupported(_) => unsupported(
+                "not a container this crate reads (WAV, FLAC, MP3, OGG, MP4/M4A)".into(),
+            ),
+            other => invalid(describe(&other)),
+        })?;
+    let mut format = probed.format;
+    let track = format
+        .tracks()
+        .iter()
+        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+        .ok_or_else(|| invalid("no audio track".into()))?;
+    let track_id = track.id;
+    let params = track.codec_params.clone();
+    let codecs = symphonia::default::get_codecs();
+    let codec_name = codecs
+        .get_codec(params.codec)
+        .map(|d| d.short_name)
+        .ok_or_else(|| unsupported("an audio codec this crate does not decode".into()))?;
+    let sample_rate = params
+        .sample_rate
+        .ok_or_else(|| invalid("the header gives no sample rate".into()))?;
+    if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&sample_rate) {
+        return Err(invalid(format!(
+            "the header claims {sample_rate} Hz, outside {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz"
+        )));
+    }
+    if params.channels.is_some_and(|c| c.count() == 0) {
+        return Err(invalid("zero channels".into()));
+    }
+    let mut decoder = codecs
+        .make(&params, &DecoderOptions::default())
+        .map_err(|e| unsupported(format!("{codec_name}: {}", describe(&e))))?;
+
+    let mut samples = Vec::new();
+    let mut buffer: Option<SampleBuffer<f32>> = None;
+    loop {
+        let packet = match format.next_packet() {
+            Ok(packet) => packet,
+            Err(DecodeError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(DecodeError::ResetRequired) => {
+                return Err(unsupported("a stream whose format changes midway".into()));
+            }
+            Err(other) => return Err(invalid(describe(&other))),
+        };
+        if packet.track_id() != track_id {
+            continue;
+        }
+        let decoded = decoder
+            .decode(&packet)
+            .map_err(|e| invalid(format!("{codec_name}: {}", describe(&e))))?;
+        let spec = *decoded.spec();
+        let channels = spec.channels.count();
+        if spec.rate != sample_rate {
+            return Err(invalid(format!(
+                "the sample rate changes from {sample_rate} to {} Hz midway",
+                spec.rate
+            )));
+        }
+        if channels == 0 {
+            return Err(invalid("zero channels".into()));
+        }
+        let frames = decoded.frames();
+        if frames == 0 {
+            continue;
+        }
+        let buffer = match &mut buffer {
+            Some(b) if b.capacity() >= frames * channels => b,
+            slot => slot.insert(SampleBuffer::new(decoded.capacity() as u64, spec)),
+        };
+        buffer.copy_interleaved_ref(decoded);
+        let interleaved = &buffer.samples()[..frames * channels];
+        if channels == 1 {
+            samples.extend_from_slice(interleaved);
+        } else {
+            samples.extend(
+                interleaved
+                    .chunks_exact(channels)
+                    .map(|frame| frame.iter().sum::<f32>() / channels as f32),
+            );
+        }
+    }
+    // Lossless formats say how many frames they hold: fewer means the file was cut.
+    let lossless = codec_name.starts_with("pcm") || codec_name == "flac";
+    if let Some(expected) = params.n_frames.filter(|_| lossless)
+        && (samples.len() as u64) < expected
+    {
+        return Err(invalid(format!(
+            "truncated: the header promises {expected} frames, the file holds {}",
+            samples.len()
+        )));
+    }
+    Audio::new(samples, sample_rate, &path.display().to_string())
+}
+
+/// symphonia's error as a sentence (its I/O errors say "end of file" for a cut
+/// file).
+fn describe(error: &DecodeError) -> String {
+    match error {
+        DecodeError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            "truncated: the file ends inside its header or data".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The first bytes of an RF64 (or BW64) file rewritten as a RIFF header that
+/// symphonia reads: the 64-bit sizes of the `ds64` chunk moved into the 32-bit
+/// fields, `ds64` renamed `JUNK`. `None` for any other file. RF64 data over 4 GiB
+/// (18 hours of 16 kHz stereo 32-bit float) is refused.
+fn rf64_as_riff<S: Read + Seek>(source: &mut S, path: &Path) -> Result<Option<Vec<u8>>> {
+    let invalid = |reason: &str| FrontendError::InvalidAudio {
+        path: path.to_path_buf(),
+        reason: format!("RF64: {reason}"),
+    };
+    let io = |source: std::io::Error| FrontendError::Io {
+        path: PathBuf::from(path),
+        source,
+    };
+    // A WAV header with its chunks before the data fits in a few KiB; 64 KiB allows
+    // for long metadata chunks.
+    let mut head = Vec::new();
+    source
+        .by_ref()
+        .take(64 * 1024)
+        .read_to_end(&mut head)
+        .map_err(io)?;
+    source.seek(SeekFrom::Start(0)).map_err(io)?;
+    if head.len() < 12 || !matches!(&head[0..4], b"RF64" | b"BW64") || &head[8..12] != b"WAVE" {
+        return Ok(None);
+    }
+    let u32_at = |at: usize| u32::from_le_bytes(head[at..at + 4].try_into().unwrap());
+    let u64_at = |at: usize| u64::from_le_bytes(head[at..at + 8].try_into().unwrap());
+    if head.len() < 36 || &head[12..16] != b"ds64" {
+        return Err(invalid("the ds64 chunk does not follow the header"));
+    }
+    let ds64_len = u32_at(16) as usize;
+    if ds64_len < 24 {
+        return Err(invalid("the ds64 chunk is too short"));
+    }
+    let (riff_size, data_size) = (u64_at(20), u64_at(28));
+    let fits =
+        |size: u64| u32::try_from(size).map_err(|_| invalid("data over 4 GiB is not supported"));
+    let (riff_size, data_size) = (fits(riff_size)?, fits(data_size)?);
+    let mut patched = head;
+    patched[0..4].copy_from_slice(b"RIFF");
+    patched[4..8].copy_from_slice(&riff_size.to_le_bytes());
+    patched[12..16].copy_from_slice(b"JUNK");
+    // Walk the chunks to the data chunk, whose size field holds 0xFFFFFFFF.
+    let mut at = 20 + ds64_len + (ds64_len & 1);
+    while at + 8 <= patched.len() {
+        let len = u32::from_le_bytes(patched[at + 4..at + 8].try_into().unwrap());
+        if &patched[at..at + 4] == b"data" {
+            patched[at + 4..at + 8].copy_from_slice(&data_size.to_le_bytes());
+            patched.truncate(at + 8);
+            return Ok(Some(patched));
+        }
+        at += 8 + len as usize + (len as usize & 1);
+    }
+    Err(invalid("no data chunk in the first 64 KiB"))
+}
+
+/// A stream whose first bytes are replaced by `header` (same length or shorter than
+/// what they replace: here the same).
+struct PatchedHeader<S> {
+    inner: S,
+    header: Vec<u8>,
+    position: u64,
+    len: u64,
+}
+
+impl<S: Read + Seek> PatchedHeader<S> {
+    fn new(mut inner: S, header: Vec<u8>) -> std::io::Result<Self> {
+        let len = inner.seek(SeekFrom::End(0))?;
+        inner.seek(SeekFrom::Start(0))?;
+        Ok(Self {
+            inner,
+            header,
+            position: 0,
+            len,
+        })
+    }
+}
+
+impl<S: Read + Seek> Read for PatchedHeader<S> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let read = if let Some(rest) = self
+            .header
+            .get(self.position as usize..)
+            .filter(|r| !r.is_empty())
+        {
+            let n = rest.len().min(buf.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            self.inner.seek(SeekFrom::Current(n as i64))?;
+            n
+        } else {
+            self.inner.read(buf)?
+        };
+        self.position += read as u64;
+        Ok(read)
+    }
+}
+
+impl<S: Read + Seek> Seek for PatchedHeader<S> {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        self.position = self.inner.seek(to)?;
+        Ok(self.position)
+    }
+}
+
+impl<S: Read + Seek + Send + Sync> MediaSource for PatchedHeader<S> {
+    fn is_seekable(&self) -> bool {
+        true
+    }
+
+    fn byte_len(&self) -> Option<u64> {
+        Some(self.len)
+    }
+}
