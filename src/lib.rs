@@ -7,10 +7,14 @@
 //! beam search, giving the same answers as Google's Python reference `uisrnn`.
 //!
 //! This crate is the facade: it re-exports the model crate ([`model`]), the data
-//! crate ([`data`]), the audio front end ([`frontend`]: WAV files to d-vectors with
-//! Silero's speech detection and resemblyzer's encoder) and the pipeline
-//! ([`pipeline`]: a [`Diarizer`] turns a recording into speaker turns), and the
-//! items most programs need at the top level.
+//! crate ([`data`]), the audio front end (`frontend`: audio files of any common
+//! format to d-vectors with Silero's speech detection and resemblyzer's encoder) and
+//! the pipeline (`pipeline`: a `Diarizer` turns a recording into speaker turns), and
+//! the items most programs need at the top level.
+//!
+//! The audio part (`frontend`, `pipeline`) is the default cargo feature `audio`. A
+//! service that only labels embeddings can leave it out (`default-features =
+//! false`): it then builds neither WebRTC's C code nor the 5.7 MB encoder weights.
 //! `ModelConfig::default()` and `TrainingConfig::default()` are the recommended
 //! recipe; [`Preset::Reference`] gives the reference's settings.
 //!
@@ -44,10 +48,13 @@
 //! ```
 
 pub use uisrnn_data as data;
+#[cfg(feature = "audio")]
 pub use uisrnn_frontend as frontend;
 pub use uisrnn_model as model;
+#[cfg(feature = "audio")]
 pub use uisrnn_pipeline as pipeline;
 
+#[cfg(feature = "audio")]
 pub use uisrnn_pipeline::{Diarization, Diarizer, Labeler, SpectralLabeler, UisRnnLabeler};
 
 pub use uisrnn_data::{

@@ -33,6 +33,8 @@ with zipfile.ZipFile(sys.argv[1]) as z:
 PY
 seed rttm "$root"/crates/uisrnn-data/testdata/der/*.rttm "$fuzz"/regressions/rttm/*
 seed torch_file "$root"/tests/fixtures/torch/*.pt "$fuzz"/regressions/torch_file/*
-for target in npz_reader npz_members model_file reference_file pickle rttm torch_file; do
+# audio: tiny encodings of every format (made by ffmpeg from the formats fixture).
+seed audio "$fuzz"/regressions/audio/*
+for target in npz_reader npz_members model_file reference_file pickle rttm torch_file audio; do
     echo "$target: $(ls "$fuzz/corpus/$target" | wc -l) files"
 done

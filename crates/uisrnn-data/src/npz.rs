@@ -169,6 +169,8 @@ const NPY_MAGIC: &[u8] = b"\x93NUMPY";
 /// Largest `.npy` header accepted; numpy itself refuses headers over 10,000 bytes by
 /// default.
 const MAX_HEADER_LEN: usize = 65_535;
+/// The most deflate can expand: 258 bytes from each 2-bit code, about 1032 to 1.
+const DEFLATE_MAX_RATIO: u64 = 1032;
 
 /// Deepest nesting of brackets accepted in a `.npy` header; plain dtypes need 2.
 const MAX_HEADER_NESTING: usize = 8;
@@ -179,6 +181,8 @@ struct NpzArchive<'a> {
     path: &'a Path,
     /// The array names (member names without `.npy`), sorted.
     names: Vec<String>,
+    /// The archive's size in bytes.
+    bytes_len: usize,
 }
 
 impl<'a> NpzArchive<'a> {
@@ -191,7 +195,12 @@ impl<'a> NpzArchive<'a> {
             .map(|name| name.strip_suffix(".npy").unwrap_or(name).to_owned())
             .collect();
         names.sort();
-        Ok(Self { zip, path, names })
+        Ok(Self {
+            zip,
+            path,
+            names,
+            bytes_len: bytes.len(),
+        })
     }
 
     /// Whether the archive has an array called `name`.
@@ -229,16 +238,37 @@ impl<'a> NpzArchive<'a> {
             .by_name(&member)
             .map_err(|error| invalid(path, format!("cannot open member `{member}`: {error}")))?;
         let declared = entry.size();
-        // Never read past the declared size, so a lying member cannot grow without bound.
+        // What the member's compressed bytes could hold: as many when stored,
+        // at most DEFLATE_MAX_RATIO times as many when deflated. A header that
+        // claims more is refused before anything is allocated.
+        let compressed = entry.compressed_size();
+        let could_hold = match entry.compression() {
+            CompressionMethod::Stored => compressed,
+            _ => compressed.saturating_mul(DEFLATE_MAX_RATIO),
+        };
+        if declared > could_hold {
+            return Err(invalid(
+                path,
+                format!(
+                    "member `{member}` claims {declared} bytes, more than its {compressed} \
+                     compressed bytes could hold"
+                ),
+            ));
+        }
+        // Never read past the declared size, so a lying member cannot grow without bound;
+        // reading one byte more lets the zip reader check the CRC.
         let mut limited = entry.take(declared.saturating_add(1));
-        let mut bytes = Vec::new();
+        let mut bytes = Vec::with_capacity(usize::try_from(declared).unwrap_or(0).min(self.bytes_len));
         limited
             .read_to_end(&mut bytes)
             .map_err(|error| invalid(path, format!("cannot read member `{member}`: {error}")))?;
-        if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > declared {
+        if u64::try_from(bytes.len()).ok() != Some(declared) {
             return Err(invalid(
                 path,
-                format!("member `{member}` is larger than its declared {declared} bytes"),
+                format!(
+                    "member `{member}` holds {} bytes, not its declared {declared}",
+                    bytes.len()
+                ),
             ));
         }
         Ok(bytes)
@@ -1224,6 +1254,41 @@ mod tests {
             Err(DataError::InvalidNpz { reason, .. }) => reason,
             other => panic!("expected InvalidNpz, got {other:?}"),
         }
+    }
+
+    /// `members` stored (not deflated), each member's uncompressed size in both
+    /// zip headers replaced by `claimed`.
+    fn stored_archive_claiming(members: &[(&str, Vec<u8>)], claimed: u32) -> Vec<u8> {
+        let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
+        let stored = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
+        for (name, bytes) in members {
+            zip.start_file(format!("{name}.npy"), stored).expect("start member");
+            zip.write_all(bytes).expect("write member");
+        }
+        let mut bytes = zip.finish().expect("finish zip").into_inner();
+        // Local file headers keep the size at byte 22, central directory entries at 24.
+        for (signature, offset) in [(0x0403_4b50_u32, 22), (0x0201_4b50, 24)] {
+            let starts: Vec<usize> = (0..bytes.len() - 4)
+                .filter(|&i| bytes[i..i + 4] == signature.to_le_bytes())
+                .collect();
+            for start in starts {
+                bytes[start + offset..start + offset + 4].copy_from_slice(&claimed.to_le_bytes());
+            }
+        }
+        bytes
+    }
+
+    #[test]
+    fn a_member_claiming_more_than_the_file_holds_is_refused_before_allocating() {
+        let members = [("sequences", rows_npy(3)), ("cluster_ids", labels_npy(&["a", "b", "a"]))];
+        // 2 GiB claimed by a few hundred stored bytes.
+        let bytes = stored_archive_claiming(&members, 2 << 30);
+        let refused = reason(read_sequence_bytes(&bytes, Path::new("lying.npz")));
+        assert!(refused.contains("could hold"), "{refused}");
+        // A claim within what the bytes could hold, but not what they hold.
+        let short = stored_archive_claiming(&members, 0);
+        let refused = reason(read_sequence_bytes(&short, Path::new("short.npz")));
+        assert!(refused.contains("member"), "{refused}");
     }
 
     // ----- reading fixtures written by numpy -----
