@@ -125,9 +125,41 @@ pub struct LabelingArgs {
     /// Beam-search settings.
     #[command(flatten)]
     pub inference: InferenceArgs,
+    /// What is known of the number of speakers.
+    #[command(flatten)]
+    pub speakers: SpeakerCountArgs,
     /// Where to compute.
     #[command(flatten)]
     pub device: DeviceArgs,
+}
+
+/// Speaker-count hints, for either method: UIS-RNN's beam search never opens a
+/// speaker past the maximum and takes the best final beam that reaches the
+/// minimum; spectral clustering takes them as its cluster-count bounds.
+#[derive(Debug, Args)]
+pub struct SpeakerCountArgs {
+    /// Exactly this many speakers in each recording (sequence).
+    #[arg(long, conflicts_with_all = ["min_speakers", "max_speakers"])]
+    pub num_speakers: Option<usize>,
+    /// At least this many speakers in each recording.
+    #[arg(long)]
+    pub min_speakers: Option<usize>,
+    /// At most this many speakers in each recording.
+    #[arg(long)]
+    pub max_speakers: Option<usize>,
+}
+
+impl SpeakerCountArgs {
+    /// The bounds (unchecked).
+    pub fn count(&self) -> uisrnn_pipeline::SpeakerCount {
+        match self.num_speakers {
+            Some(n) => uisrnn_pipeline::SpeakerCount::exactly(n),
+            None => uisrnn_pipeline::SpeakerCount {
+                min: self.min_speakers,
+                max: self.max_speakers,
+            },
+        }
+    }
 }
 
 /// How training computes gradients.

@@ -41,15 +41,6 @@ pub enum CliError {
     /// `--method uisrnn` without `--model`.
     #[error("--method uisrnn needs --model")]
     MissingModel,
-    /// Spectral clustering of one sequence failed.
-    #[error("sequence {index}: {source}")]
-    Spectral {
-        /// The sequence.
-        index: usize,
-        /// Why.
-        #[source]
-        source: uisrnn_spectral::SpectralError,
-    },
     /// Diarizing a recording failed (labelling, turns).
     #[error(transparent)]
     Pipeline(#[from] uisrnn_pipeline::PipelineError),

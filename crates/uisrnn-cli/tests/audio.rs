@@ -125,6 +125,23 @@ fn diarize_writes_turns_and_scores_them() {
         assert!((turn.onset - listed["start"].as_f64().unwrap()).abs() < 1e-3);
         assert_eq!(turn.speaker, listed["speaker"].as_str().unwrap());
     }
+    // A known speaker count.
+    succeeds(&uisrnn(&[
+        "diarize",
+        "--method",
+        "spectral",
+        "--audio",
+        audio.to_str().unwrap(),
+        "--rttm",
+        rttm.to_str().unwrap(),
+        "--num-speakers",
+        "3",
+        "--quiet",
+    ]));
+    let three = uisrnn_data::read_rttm(&rttm).unwrap();
+    let speakers: std::collections::HashSet<&str> =
+        three.iter().map(|t| t.speaker.as_str()).collect();
+    assert_eq!(speakers.len(), 3, "{speakers:?}");
     // Without a model, the UIS-RNN method says so before any work.
     fails_in_one_line(
         &uisrnn(&[

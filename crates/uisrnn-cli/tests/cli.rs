@@ -1217,3 +1217,66 @@ fn gpu_build_defaults_to_the_gpu_and_agrees_with_the_cpu() {
     .unwrap();
     fails_in_one_line(&no_vulkan, "the gpu device is unavailable");
 }
+
+#[test]
+fn speaker_counts_bound_both_methods() {
+    let model = repo("tests/fixtures/reference/model.uisrnn");
+    let data = repo("tests/fixtures/reference/inputs.npz");
+    let predict = |extra: &[&str]| -> Vec<Vec<usize>> {
+        let mut args = vec!["predict", "--data", data.to_str().unwrap(), "--quiet"];
+        args.extend_from_slice(extra);
+        serde_json::from_str(&stdout(&uisrnn(&args))).unwrap()
+    };
+    let distinct = |labels: &[usize]| {
+        labels
+            .iter()
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+    };
+    let model_args = ["--model", model.to_str().unwrap()];
+    let one = predict(&[&model_args[..], &["--num-speakers", "1"]].concat());
+    assert!(one.iter().flatten().all(|&l| l == 0));
+    let two = predict(&[&model_args[..], &["--max-speakers", "2"]].concat());
+    assert!(two.iter().all(|labels| distinct(labels) <= 2));
+    let dev = repo("data/dev/test.npz");
+    let spectral: Vec<Vec<usize>> = serde_json::from_str(&stdout(&uisrnn(&[
+        "predict",
+        "--method",
+        "spectral",
+        "--data",
+        dev.to_str().unwrap(),
+        "--num-speakers",
+        "2",
+        "--quiet",
+    ])))
+    .unwrap();
+    assert!(spectral.iter().all(|labels| distinct(labels) == 2));
+    fails_in_one_line(
+        &uisrnn(&[
+            "predict",
+            "--method",
+            "spectral",
+            "--data",
+            data.to_str().unwrap(),
+            "--min-speakers",
+            "3",
+            "--max-speakers",
+            "2",
+        ]),
+        "at least 3 but at most 2",
+    );
+    fails_with(
+        &uisrnn(&[
+            "predict",
+            "--method",
+            "spectral",
+            "--data",
+            data.to_str().unwrap(),
+            "--num-speakers",
+            "2",
+            "--max-speakers",
+            "2",
+        ]),
+        "cannot be used with",
+    );
+}

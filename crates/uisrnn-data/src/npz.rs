@@ -258,7 +258,8 @@ impl<'a> NpzArchive<'a> {
         // Never read past the declared size, so a lying member cannot grow without bound;
         // reading one byte more lets the zip reader check the CRC.
         let mut limited = entry.take(declared.saturating_add(1));
-        let mut bytes = Vec::with_capacity(usize::try_from(declared).unwrap_or(0).min(self.bytes_len));
+        let mut bytes =
+            Vec::with_capacity(usize::try_from(declared).unwrap_or(0).min(self.bytes_len));
         limited
             .read_to_end(&mut bytes)
             .map_err(|error| invalid(path, format!("cannot read member `{member}`: {error}")))?;
@@ -1262,7 +1263,8 @@ mod tests {
         let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
         let stored = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
         for (name, bytes) in members {
-            zip.start_file(format!("{name}.npy"), stored).expect("start member");
+            zip.start_file(format!("{name}.npy"), stored)
+                .expect("start member");
             zip.write_all(bytes).expect("write member");
         }
         let mut bytes = zip.finish().expect("finish zip").into_inner();
@@ -1280,7 +1282,10 @@ mod tests {
 
     #[test]
     fn a_member_claiming_more_than_the_file_holds_is_refused_before_allocating() {
-        let members = [("sequences", rows_npy(3)), ("cluster_ids", labels_npy(&["a", "b", "a"]))];
+        let members = [
+            ("sequences", rows_npy(3)),
+            ("cluster_ids", labels_npy(&["a", "b", "a"])),
+        ];
         // 2 GiB claimed by a few hundred stored bytes.
         let bytes = stored_archive_claiming(&members, 2 << 30);
         let refused = reason(read_sequence_bytes(&bytes, Path::new("lying.npz")));

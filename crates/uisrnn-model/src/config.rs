@@ -535,6 +535,16 @@ pub struct InferenceConfig {
     pub look_ahead: usize,
     /// Times the sequence is repeated; labels of the last copy are returned.
     pub test_iteration: usize,
+    /// At least this many speakers: one beam is always kept for the best
+    /// hypothesis closest to this many speakers, and of the final beams the best
+    /// one with this many wins (the best beam when none has). The count is of the
+    /// whole decoding: with `test_iteration` above 1, a speaker of the first passes
+    /// only may be missing from the returned labels. `None`: no lower bound (the
+    /// reference).
+    pub min_speakers: Option<usize>,
+    /// At most this many speakers: a hypothesis with this many never opens another.
+    /// `None`: unbounded (the reference).
+    pub max_speakers: Option<usize>,
 }
 
 impl Default for InferenceConfig {
@@ -543,6 +553,8 @@ impl Default for InferenceConfig {
             beam_size: 10,
             look_ahead: 1,
             test_iteration: 2,
+            min_speakers: None,
+            max_speakers: None,
         }
     }
 }
@@ -563,6 +575,29 @@ impl InferenceConfig {
         self.test_iteration = value;
         self
     }
+    /// Sets the lower bound on the number of speakers.
+    pub fn with_min_speakers(mut self, value: Option<usize>) -> Self {
+        self.min_speakers = value;
+        self
+    }
+    /// Sets the upper bound on the number of speakers.
+    pub fn with_max_speakers(mut self, value: Option<usize>) -> Self {
+        self.max_speakers = value;
+        self
+    }
+    /// Exactly `value` speakers: both bounds.
+    ///
+    /// ```
+    /// use uisrnn_model::InferenceConfig;
+    ///
+    /// let config = InferenceConfig::default().with_num_speakers(2);
+    /// assert_eq!((config.min_speakers, config.max_speakers), (Some(2), Some(2)));
+    /// assert!(InferenceConfig::default().with_min_speakers(Some(3)).with_max_speakers(Some(2)).check().is_err());
+    /// ```
+    pub fn with_num_speakers(self, value: usize) -> Self {
+        self.with_min_speakers(Some(value))
+            .with_max_speakers(Some(value))
+    }
 
     /// Checks every value.
     pub fn check(&self) -> Result<ValidInferenceConfig> {
@@ -580,6 +615,20 @@ impl InferenceConfig {
         }
         if self.test_iteration == 0 {
             return invalid("test_iteration", "must be at least 1");
+        }
+        if self.min_speakers == Some(0) {
+            return invalid("min_speakers", "must be at least 1");
+        }
+        if self.max_speakers == Some(0) {
+            return invalid("max_speakers", "must be at least 1");
+        }
+        if let (Some(min), Some(max)) = (self.min_speakers, self.max_speakers)
+            && min > max
+        {
+            return invalid(
+                "min_speakers",
+                format!("{min} is more than max_speakers {max}"),
+            );
         }
         Ok(ValidInferenceConfig(self.clone()))
     }

@@ -29,6 +29,7 @@ use std::sync::Arc;
 use burn::tensor::{Int, Tensor, TensorData};
 
 use crate::backend::cpu_device;
+use crate::config::ValidInferenceConfig;
 use crate::error::{ModelError, Result};
 use crate::fused::HostStep;
 use crate::model::UisRnn;
@@ -229,6 +230,10 @@ pub(crate) struct Decoder<'m> {
     model: &'m UisRnn,
     context: Arc<DecoderContext>,
     beam_size: usize,
+    /// Speaker-count bounds: no hypothesis opens a speaker past `max_speakers`;
+    /// the labels come from the best beam with at least `min_speakers`.
+    min_speakers: usize,
+    max_speakers: usize,
     beams: Vec<Beam>,
     state: DeviceState,
     /// Shared label traces: `(label, parent index)`; beams share their prefixes.
@@ -238,7 +243,11 @@ pub(crate) struct Decoder<'m> {
 }
 
 impl<'m> Decoder<'m> {
-    pub(crate) fn new(model: &'m UisRnn, context: Arc<DecoderContext>, beam_size: usize) -> Self {
+    pub(crate) fn new(
+        model: &'m UisRnn,
+        context: Arc<DecoderContext>,
+        config: &ValidInferenceConfig,
+    ) -> Self {
         let empty = Beam {
             hypothesis: Hypothesis::default(),
             tip: NO_PARENT,
@@ -248,7 +257,9 @@ impl<'m> Decoder<'m> {
             model,
             state: DeviceState::start(&context),
             context,
-            beam_size,
+            beam_size: config.beam_size,
+            min_speakers: config.min_speakers.unwrap_or(1),
+            max_speakers: config.max_speakers.unwrap_or(usize::MAX),
             beams: vec![empty],
             trace: Vec::new(),
             decided: 0,
@@ -278,9 +289,10 @@ impl<'m> Decoder<'m> {
             });
         }
         candidates.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let last_level = window.levels.last().expect("level 0 exists");
+        self.keep_one_towards_the_minimum(&mut candidates, last_level);
         candidates.truncate(self.beam_size);
 
-        let last_level = window.levels.last().expect("level 0 exists");
         let requests: Vec<(&Hypothesis, usize)> = candidates
             .iter()
             .map(|&(_, p, cluster)| (&last_level.hypotheses[p], cluster))
@@ -327,7 +339,7 @@ impl<'m> Decoder<'m> {
             let level = levels.last().expect("level 0 exists");
             let mut next = Level::default();
             for (parent, hypothesis) in level.hypotheses.iter().enumerate() {
-                for cluster in 0..=hypothesis.clusters.len() {
+                for cluster in 0..self.choices(hypothesis) {
                     next.parent.push(parent);
                     next.cluster.push(cluster);
                 }
@@ -376,7 +388,7 @@ impl<'m> Decoder<'m> {
         let last_sums = window.sums.last().expect("one sum per position");
         let mut candidates = Vec::new();
         for (p, hypothesis) in last_level.hypotheses.iter().enumerate() {
-            for cluster in 0..=hypothesis.clusters.len() {
+            for cluster in 0..self.choices(hypothesis) {
                 let score = scores[p] + hypothesis.cost(cluster, last_sums, context);
                 if score.is_finite() {
                     candidates.push((score, p, cluster));
@@ -384,6 +396,38 @@ impl<'m> Decoder<'m> {
             }
         }
         candidates
+    }
+
+    /// With a minimum speaker count, the kept beams always include the best
+    /// candidate of those closest to it (most speakers, up to the minimum): it takes
+    /// the last kept place when the others are all further away. So a hypothesis
+    /// that reaches the minimum survives to the end, where [`Decoder::best_labels`]
+    /// prefers it. Without a minimum the reference's selection is unchanged.
+    fn keep_one_towards_the_minimum(&self, sorted: &mut Vec<(f32, usize, usize)>, level: &Level) {
+        if self.min_speakers <= 1 || sorted.len() <= self.beam_size {
+            return;
+        }
+        let reach = |&(_, p, cluster): &(f32, usize, usize)| {
+            let speakers = level.hypotheses[p].clusters.len();
+            (speakers + usize::from(cluster == speakers)).min(self.min_speakers)
+        };
+        let closest = sorted.iter().map(reach).max().unwrap_or(0);
+        if sorted[..self.beam_size].iter().any(|c| reach(c) == closest) {
+            return;
+        }
+        let best = sorted
+            .iter()
+            .position(|c| reach(c) == closest)
+            .expect("the maximum is reached");
+        let candidate = sorted.remove(best);
+        sorted.insert(self.beam_size - 1, candidate);
+    }
+
+    /// How many clusters a hypothesis may assign the next observation to: each of
+    /// its speakers, and a new one while it has fewer than the maximum.
+    fn choices(&self, hypothesis: &Hypothesis) -> usize {
+        let speakers = hypothesis.clusters.len();
+        speakers + usize::from(speakers < self.max_speakers)
     }
 
     /// Appends the labels of a window to the trace arena: the window's earlier
@@ -459,10 +503,16 @@ impl<'m> Decoder<'m> {
         Ok((state, hypotheses))
     }
 
-    /// The best beam's labels, oldest first.
+    /// The best beam's labels, oldest first: the best of the beams with at least
+    /// the minimum number of speakers, or the best beam when none has.
     pub(crate) fn best_labels(&self) -> Vec<usize> {
         let mut labels = Vec::with_capacity(self.decided);
-        let mut tip = self.beams.first().map_or(NO_PARENT, |b| b.tip);
+        let best = self
+            .beams
+            .iter()
+            .find(|b| b.hypothesis.clusters.len() >= self.min_speakers)
+            .or(self.beams.first());
+        let mut tip = best.map_or(NO_PARENT, |b| b.tip);
         while tip != NO_PARENT {
             let (label, parent) = self.trace[tip as usize];
             labels.push(label as usize);

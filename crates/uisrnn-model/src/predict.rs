@@ -7,7 +7,7 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use uisrnn_data::{DataError, Observation, validate_sequence};
 
-use crate::config::InferenceConfig;
+use crate::config::{InferenceConfig, ValidInferenceConfig};
 use crate::decode::{Decoder, DecoderContext};
 use crate::error::{ModelError, Result};
 use crate::model::UisRnn;
@@ -38,13 +38,7 @@ impl UisRnn {
         let config = config.check()?;
         let context = self.decoder_context()?;
         let sequence = validate_sequence(sequence, 0, Some(self.config.observation_dim))?;
-        self.decode(
-            &sequence,
-            &context,
-            config.beam_size,
-            config.look_ahead,
-            config.test_iteration,
-        )
+        self.decode(&sequence, &context, &config)
     }
 
     /// Labels many sequences in parallel (rayon), sharing the model; results are in
@@ -63,15 +57,7 @@ impl UisRnn {
             .collect::<Result<Vec<_>, _>>()?;
         checked
             .par_iter()
-            .map(|sequence| {
-                self.decode(
-                    sequence,
-                    &context,
-                    config.beam_size,
-                    config.look_ahead,
-                    config.test_iteration,
-                )
-            })
+            .map(|sequence| self.decode(sequence, &context, &config))
             .collect()
     }
 
@@ -79,10 +65,9 @@ impl UisRnn {
         &self,
         sequence: &Array2<f32>,
         context: &Arc<DecoderContext>,
-        beam_size: usize,
-        look_ahead: usize,
-        test_iteration: usize,
+        config: &ValidInferenceConfig,
     ) -> Result<Vec<usize>> {
+        let (look_ahead, test_iteration) = (config.look_ahead, config.test_iteration);
         let length = sequence.nrows();
         let rows: Vec<&[f32]> = sequence
             .rows()
@@ -95,7 +80,7 @@ impl UisRnn {
         let tiled: Vec<&[f32]> = (0..test_iteration)
             .flat_map(|_| rows.iter().copied())
             .collect();
-        let mut decoder = Decoder::new(self, Arc::clone(context), beam_size);
+        let mut decoder = Decoder::new(self, Arc::clone(context), config);
         for chunk in tiled.chunks(look_ahead) {
             decoder.step(chunk)?;
         }
@@ -110,7 +95,7 @@ impl UisRnn {
         let context = self.decoder_context()?;
         Ok(Stream {
             model: self,
-            decoder: Decoder::new(self, context, config.beam_size),
+            decoder: Decoder::new(self, context, &config),
             look_ahead: config.look_ahead,
             pending: Vec::new(),
             pushed: 0,

@@ -63,6 +63,14 @@ fn check_cases(model: &UisRnn, cases_file: &str, score_rel: f32) {
     }
 }
 
+/// Distinct labels.
+fn speakers(labels: &[usize]) -> usize {
+    labels
+        .iter()
+        .collect::<std::collections::HashSet<_>>()
+        .len()
+}
+
 backend_tests! {
     fn look_ahead_and_beam_size_cases_match_the_reference(backend) {
         let model = UisRnn::load(fixture("model.uisrnn"), &backend.device()).unwrap();
@@ -78,5 +86,44 @@ backend_tests! {
             "depth2_expected.json",
             backend.tolerance(SCORE_REL.0, SCORE_REL.1),
         );
+    }
+
+    /// Speaker-count bounds: never more speakers than the maximum, the best beam
+    /// reaching the minimum when one does, and no bound the reference's labels.
+    fn speaker_counts_bound_the_beam_search(backend) {
+        let model = UisRnn::load(fixture("model.uisrnn"), &backend.device()).unwrap();
+        let inputs = uisrnn_data::read_sequence_file(fixture("inputs.npz")).unwrap();
+        // The fixture sequence the model finds the most speakers in.
+        let (sequence, free) = inputs
+            .sequences
+            .iter()
+            .map(|s| (s, model.predict(s.view(), &InferenceConfig::default()).unwrap()))
+            .max_by_key(|(_, labels)| speakers(labels))
+            .unwrap();
+        let found = speakers(&free);
+        assert!(found >= 2, "the fixture sequence has {found} speakers");
+        // Bounds that the free decoding meets change nothing.
+        let loose = InferenceConfig::default()
+            .with_min_speakers(Some(1))
+            .with_max_speakers(Some(found + 5));
+        assert_eq!(model.predict(sequence.view(), &loose).unwrap(), free);
+        for max in 1..found {
+            let config = InferenceConfig::default().with_max_speakers(Some(max));
+            let labels = model.predict(sequence.view(), &config).unwrap();
+            assert!(speakers(&labels) <= max, "max {max}: {labels:?}");
+        }
+        let one = InferenceConfig::default().with_num_speakers(1);
+        assert!(model.predict(sequence.view(), &one).unwrap().iter().all(|&l| l == 0));
+        // A minimum above what was found: a hypothesis reaching it is kept to the
+        // end and wins. (With test_iteration 2 the count is of both passes, of which
+        // only the second's labels are returned.)
+        for min in [found + 1, found + 2] {
+            let more = InferenceConfig::default()
+                .with_min_speakers(Some(min))
+                .with_test_iteration(1);
+            let labels = model.predict(sequence.view(), &more).unwrap();
+            assert!(speakers(&labels) >= min, "min {min}: {labels:?}");
+        }
+        assert!(InferenceConfig::default().with_max_speakers(Some(0)).check().is_err());
     }
 }

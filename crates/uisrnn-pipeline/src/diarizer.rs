@@ -11,7 +11,7 @@ use uisrnn_frontend::{
 };
 
 use crate::error::{PipelineError, Result};
-use crate::labeler::Labeler;
+use crate::labeler::{Labeler, SpeakerCount};
 
 /// The front end and a labelling method, with the settings of the windows. Built by
 /// [`Diarizer::builder`]; immutable, `Send + Sync`.
@@ -19,6 +19,7 @@ pub struct Diarizer {
     frontend: Frontend,
     labeler: Box<dyn Labeler>,
     embed: EmbedConfig,
+    speakers: SpeakerCount,
 }
 
 /// Settings of a [`Diarizer`] before it is built.
@@ -26,6 +27,7 @@ pub struct DiarizerBuilder {
     labeler: Box<dyn Labeler>,
     embed: EmbedConfig,
     frontend: Option<Frontend>,
+    speakers: SpeakerCount,
 }
 
 impl DiarizerBuilder {
@@ -43,13 +45,21 @@ impl DiarizerBuilder {
         self
     }
 
+    /// What is known of the number of speakers of every recording (nothing by
+    /// default); [`Diarizer::label_by`] takes it per recording.
+    pub fn speakers(mut self, speakers: SpeakerCount) -> Self {
+        self.speakers = speakers;
+        self
+    }
+
     /// The diarizer, its settings checked.
     ///
     /// # Errors
     /// [`uisrnn_frontend::FrontendError::InvalidConfig`] for bad window or detector
-    /// settings; those of [`Frontend::pretrained`].
+    /// settings; [`PipelineError::SpeakerCount`]; those of [`Frontend::pretrained`].
     pub fn build(self) -> Result<Diarizer> {
         self.embed.check()?;
+        self.speakers.check()?;
         let frontend = match self.frontend {
             Some(frontend) => frontend,
             None => Frontend::pretrained(&uisrnn_model::cpu_device())?,
@@ -58,6 +68,7 @@ impl DiarizerBuilder {
             frontend,
             labeler: self.labeler,
             embed: self.embed,
+            speakers: self.speakers,
         })
     }
 }
@@ -137,6 +148,7 @@ impl Diarizer {
     /// A builder with a labelling method chosen at run time.
     pub fn builder_boxed(labeler: Box<dyn Labeler>) -> DiarizerBuilder {
         DiarizerBuilder {
+            speakers: SpeakerCount::default(),
             labeler,
             embed: EmbedConfig::default(),
             frontend: None,
@@ -229,20 +241,49 @@ impl Diarizer {
         })
     }
 
-    /// Labels windows and builds the turns (no windows: no turns).
+    /// Labels windows and builds the turns (no windows: no turns), with the
+    /// diarizer's labelling method and speaker count.
     ///
     /// # Errors
     /// The labeller's; [`PipelineError::LabelCount`] if it gives a wrong count.
     pub fn label(&self, file_id: &str, windows: WindowEmbeddings) -> Result<Diarization> {
+        self.label_by(self.labeler.as_ref(), file_id, windows, self.speakers)
+    }
+
+    /// Labels windows with another method or speaker count (a service choosing
+    /// per request) and builds the turns.
+    ///
+    /// ```no_run
+    /// use uisrnn_pipeline::{Diarizer, SpeakerCount, SpectralLabeler};
+    ///
+    /// let diarizer = Diarizer::builder(SpectralLabeler::default()).build()?;
+    /// let audio = uisrnn_frontend::read_audio("call.mp3")?;
+    /// let windows = diarizer.embed(&audio, None, "call", |_, _| {})?;
+    /// let two = diarizer.label_by(&SpectralLabeler::default(), "call", windows, SpeakerCount::exactly(2))?;
+    /// assert!(two.speakers() <= 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Diarizer::label`]; [`PipelineError::SpeakerCount`] for bounds that
+    /// cannot hold.
+    pub fn label_by(
+        &self,
+        labeler: &dyn Labeler,
+        file_id: &str,
+        windows: WindowEmbeddings,
+        speakers: SpeakerCount,
+    ) -> Result<Diarization> {
+        speakers.check()?;
         let labels = if windows.vectors.nrows() == 0 {
             Vec::new()
         } else {
             let embeddings: Array2<f64> = windows.vectors.mapv(f64::from);
-            self.labeler.label(embeddings.view())?
+            labeler.label(embeddings.view(), speakers)?
         };
         if labels.len() != windows.vectors.nrows() {
             return Err(PipelineError::LabelCount {
-                labeler: self.labeler.name(),
+                labeler: labeler.name(),
                 labels: labels.len(),
                 windows: windows.vectors.nrows(),
             });

@@ -15,6 +15,21 @@ pub enum PipelineError {
     /// Building or writing the turns failed.
     #[error(transparent)]
     Data(#[from] uisrnn_data::DataError),
+    /// Labelling one of several sequences failed.
+    #[error("sequence {index}: {source}")]
+    Sequence {
+        /// The sequence, counted from 0.
+        index: usize,
+        /// Why.
+        #[source]
+        source: Box<PipelineError>,
+    },
+    /// Speaker-count bounds that cannot hold.
+    #[error("invalid speaker count: {reason}")]
+    SpeakerCount {
+        /// Why.
+        reason: String,
+    },
     /// The labels do not fit the windows (a [`crate::Labeler`] gave a wrong count).
     #[error("{labeler} gave {labels} labels for {windows} windows")]
     LabelCount {

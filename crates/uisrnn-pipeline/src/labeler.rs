@@ -1,20 +1,100 @@
 //! Labelling methods: one speaker label per window embedding, behind one trait (the
 //! shape of linfa's `Predict`), so a [`crate::Diarizer`] takes either.
 
-use ndarray::ArrayView2;
+use ndarray::{Array2, ArrayView2};
 use uisrnn_model::{InferenceConfig, UisRnn};
 use uisrnn_spectral::SpectralClusterer;
 
-use crate::error::Result;
+use crate::error::{PipelineError, Result};
+
+/// What is known of the number of speakers of one recording: bounds, either
+/// optional (`SpeakerCount::default()` knows nothing).
+///
+/// ```
+/// use uisrnn_pipeline::SpeakerCount;
+///
+/// assert_eq!(SpeakerCount::exactly(2), SpeakerCount { min: Some(2), max: Some(2) });
+/// assert!(SpeakerCount { min: Some(3), max: Some(2) }.check().is_err());
+/// assert!(SpeakerCount::exactly(0).check().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SpeakerCount {
+    /// At least this many speakers.
+    pub min: Option<usize>,
+    /// At most this many speakers.
+    pub max: Option<usize>,
+}
+
+impl SpeakerCount {
+    /// Exactly `n` speakers.
+    pub fn exactly(n: usize) -> Self {
+        Self {
+            min: Some(n),
+            max: Some(n),
+        }
+    }
+
+    /// Checks the bounds: each at least 1, the minimum not above the maximum.
+    ///
+    /// # Errors
+    /// [`PipelineError::SpeakerCount`].
+    pub fn check(&self) -> Result<()> {
+        let refuse = |reason: String| Err(PipelineError::SpeakerCount { reason });
+        if self.min == Some(0) || self.max == Some(0) {
+            return refuse("a speaker count must be at least 1".into());
+        }
+        if let (Some(min), Some(max)) = (self.min, self.max)
+            && min > max
+        {
+            return refuse(format!("at least {min} but at most {max} speakers"));
+        }
+        Ok(())
+    }
+
+    /// `(min, max)` with `defaults` filling what is not known; a known bound moves
+    /// the other default so that the pair stays ordered.
+    fn or(&self, defaults: (usize, usize)) -> (usize, usize) {
+        match (self.min, self.max) {
+            (Some(min), Some(max)) => (min, max),
+            (Some(min), None) => (min, defaults.1.max(min)),
+            (None, Some(max)) => (defaults.0.min(max), max),
+            (None, None) => defaults,
+        }
+    }
+}
 
 /// Labels the windows of one recording: `labels[i]` is the speaker (0, 1, ...) of
 /// row `i` of `embeddings` (`[windows, dimension]`, at least one row).
 pub trait Labeler: Send + Sync {
-    /// One label per row.
+    /// One label per row, with at least `speakers.min` and at most `speakers.max`
+    /// speakers where the method can honour them (checked bounds).
     ///
     /// # Errors
     /// The method's own (wrong dimension, non-finite values, ...).
-    fn label(&self, embeddings: ArrayView2<'_, f64>) -> Result<Vec<usize>>;
+    fn label(&self, embeddings: ArrayView2<'_, f64>, speakers: SpeakerCount) -> Result<Vec<usize>>;
+
+    /// [`Labeler::label`] for each of many sequences (recordings), in input order;
+    /// methods that can label them in parallel do.
+    ///
+    /// # Errors
+    /// The first failure, naming its sequence ([`PipelineError::Sequence`]).
+    fn label_many(
+        &self,
+        sequences: &[Array2<f64>],
+        speakers: SpeakerCount,
+    ) -> Result<Vec<Vec<usize>>> {
+        sequences
+            .iter()
+            .enumerate()
+            .map(|(index, sequence)| {
+                self.label(sequence.view(), speakers)
+                    .map_err(|source| PipelineError::Sequence {
+                        index,
+                        source: Box::new(source),
+                    })
+            })
+            .collect()
+    }
 
     /// A short name for messages (`"uisrnn"`, `"spectral"`).
     fn name(&self) -> &'static str;
@@ -24,13 +104,13 @@ pub trait Labeler: Send + Sync {
 ///
 /// ```
 /// use uisrnn_model::{InferenceConfig, ModelConfig, UisRnn, cpu_device};
-/// use uisrnn_pipeline::{Labeler, UisRnnLabeler};
+/// use uisrnn_pipeline::{Labeler, SpeakerCount, UisRnnLabeler};
 ///
 /// let config = ModelConfig::reference().with_observation_dim(4).with_rnn_hidden_size(8)
 ///     .with_transition_bias(Some(0.1));
 /// let labeler = UisRnnLabeler::new(UisRnn::new(config, &cpu_device(), 0)?, InferenceConfig::default())?;
 /// let windows = ndarray::Array2::from_shape_fn((6, 4), |(t, d)| if t < 3 { d as f64 } else { -(d as f64) });
-/// assert_eq!(labeler.label(windows.view())?.len(), 6);
+/// assert_eq!(labeler.label(windows.view(), SpeakerCount::default())?.len(), 6);
 /// # Ok::<(), uisrnn_pipeline::PipelineError>(())
 /// ```
 pub struct UisRnnLabeler {
@@ -52,11 +132,38 @@ impl UisRnnLabeler {
     pub fn model(&self) -> &UisRnn {
         &self.model
     }
+
+    /// The beam search with `speakers`' bounds where given.
+    fn inference_for(&self, speakers: SpeakerCount) -> Result<InferenceConfig> {
+        speakers.check()?;
+        Ok(self
+            .inference
+            .clone()
+            .with_min_speakers(speakers.min.or(self.inference.min_speakers))
+            .with_max_speakers(speakers.max.or(self.inference.max_speakers)))
+    }
 }
 
 impl Labeler for UisRnnLabeler {
-    fn label(&self, embeddings: ArrayView2<'_, f64>) -> Result<Vec<usize>> {
-        Ok(self.model.predict(embeddings, &self.inference)?)
+    /// The beam search never opens a speaker past the maximum, and the best final
+    /// beam with at least the minimum wins ([`InferenceConfig::min_speakers`]); a
+    /// bound not given keeps the labeler's own setting.
+    fn label(&self, embeddings: ArrayView2<'_, f64>, speakers: SpeakerCount) -> Result<Vec<usize>> {
+        Ok(self
+            .model
+            .predict(embeddings, &self.inference_for(speakers)?)?)
+    }
+
+    /// All sequences decoded in parallel (rayon), the model shared
+    /// ([`UisRnn::predict_many`], whose errors name the sequence).
+    fn label_many(
+        &self,
+        sequences: &[Array2<f64>],
+        speakers: SpeakerCount,
+    ) -> Result<Vec<Vec<usize>>> {
+        Ok(self
+            .model
+            .predict_many(sequences, &self.inference_for(speakers)?)?)
     }
 
     fn name(&self) -> &'static str {
@@ -79,8 +186,15 @@ impl SpectralLabeler {
 }
 
 impl Labeler for SpectralLabeler {
-    fn label(&self, embeddings: ArrayView2<'_, f64>) -> Result<Vec<usize>> {
-        Ok(self.clusterer.predict(embeddings)?)
+    /// The bounds become the clustering's `min_clusters` and `max_clusters` (a
+    /// bound not given keeps the clusterer's, moved to stay ordered).
+    fn label(&self, embeddings: ArrayView2<'_, f64>, speakers: SpeakerCount) -> Result<Vec<usize>> {
+        speakers.check()?;
+        let mut clusterer = self.clusterer.clone();
+        let config = &mut clusterer.config;
+        (config.min_clusters, config.max_clusters) =
+            speakers.or((config.min_clusters, config.max_clusters));
+        Ok(clusterer.predict(embeddings)?)
     }
 
     fn name(&self) -> &'static str {

@@ -23,4 +23,4 @@ pub mod labeler;
 
 pub use diarizer::{Diarization, Diarizer, DiarizerBuilder};
 pub use error::{PipelineError, Result};
-pub use labeler::{Labeler, SpectralLabeler, UisRnnLabeler};
+pub use labeler::{Labeler, SpeakerCount, SpectralLabeler, UisRnnLabeler};

@@ -7,7 +7,7 @@ use ndarray::ArrayView2;
 use uisrnn_data::rttm::parse_rttm;
 use uisrnn_data::{DerOptions, diarization_error_rate, read_rttm};
 use uisrnn_frontend::{EmbedConfig, read_audio};
-use uisrnn_pipeline::{Diarizer, Labeler, PipelineError, SpectralLabeler};
+use uisrnn_pipeline::{Diarizer, Labeler, PipelineError, SpeakerCount, SpectralLabeler};
 
 fn repo(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -64,11 +64,74 @@ fn a_dev_conversation_diarizes_from_a_file_and_from_samples() {
     );
 }
 
+#[test]
+fn speaker_counts_bound_the_labels() {
+    let diarizer = Diarizer::builder(SpectralLabeler::default())
+        .build()
+        .unwrap();
+    let audio = read_audio(repo("data/dev/audio/dte002.wav")).unwrap();
+    let windows = diarizer.embed(&audio, None, "dte002", |_, _| {}).unwrap();
+    let free = diarizer.label("dte002", windows.clone()).unwrap();
+    for n in [1, 2, 3, 4] {
+        let bounded = diarizer
+            .label_by(
+                &SpectralLabeler::default(),
+                "dte002",
+                windows.clone(),
+                SpeakerCount::exactly(n),
+            )
+            .unwrap();
+        assert_eq!(bounded.speakers(), n, "exactly {n}");
+    }
+    let at_most = SpeakerCount {
+        min: None,
+        max: Some(free.speakers() - 1),
+    };
+    let fewer = diarizer
+        .label_by(
+            &SpectralLabeler::default(),
+            "dte002",
+            windows.clone(),
+            at_most,
+        )
+        .unwrap();
+    assert!(fewer.speakers() < free.speakers());
+    // The builder's count is the default of every recording.
+    let one = Diarizer::builder(SpectralLabeler::default())
+        .speakers(SpeakerCount::exactly(1))
+        .build()
+        .unwrap()
+        .label("dte002", windows.clone())
+        .unwrap();
+    assert_eq!(one.speakers(), 1);
+    let impossible = SpeakerCount {
+        min: Some(3),
+        max: Some(2),
+    };
+    let error = diarizer
+        .label_by(&SpectralLabeler::default(), "dte002", windows, impossible)
+        .unwrap_err();
+    assert!(
+        matches!(error, PipelineError::SpeakerCount { .. }),
+        "{error}"
+    );
+    assert!(
+        Diarizer::builder(SpectralLabeler::default())
+            .speakers(SpeakerCount::exactly(0))
+            .build()
+            .is_err()
+    );
+}
+
 /// A labeller that gives one label too few.
 struct Short;
 
 impl Labeler for Short {
-    fn label(&self, embeddings: ArrayView2<'_, f64>) -> uisrnn_pipeline::Result<Vec<usize>> {
+    fn label(
+        &self,
+        embeddings: ArrayView2<'_, f64>,
+        _speakers: SpeakerCount,
+    ) -> uisrnn_pipeline::Result<Vec<usize>> {
         Ok(vec![0; embeddings.nrows() - 1])
     }
     fn name(&self) -> &'static str {

@@ -1,12 +1,11 @@
 //! `uisrnn diarize`: audio files to speaker turns in one step.
 
 use uisrnn_data::{DerOptions, diarization_error_rate, read_rttm, write_rttm};
-use uisrnn_model::UisRnn;
-use uisrnn_pipeline::{Diarizer, Labeler, SpectralLabeler, UisRnnLabeler};
+use uisrnn_pipeline::Diarizer;
 
-use crate::args::{DiarizeArgs, MethodArg};
+use crate::args::DiarizeArgs;
 use crate::commands::embed::{embed_files, frontend_for};
-use crate::commands::{open_device, write_text};
+use crate::commands::{labeler_for, open_device, write_text};
 use crate::error::CliError;
 
 /// Runs the command: a [`Diarizer`] with the method asked for labels each file's
@@ -14,20 +13,12 @@ use crate::error::CliError;
 /// seconds, so turns tile the speech).
 pub fn run(args: &DiarizeArgs, quiet: bool) -> Result<(), CliError> {
     let reference = args.reference_rttm.as_ref().map(read_rttm).transpose()?;
-    let inference = args.labeling.inference.config();
-    inference.check()?;
+    let labeler = labeler_for(&args.labeling, true)?;
     let device = open_device(&args.labeling.device, quiet)?;
-    // Load the model before the (slow) embedding, so a bad model file fails at once.
-    let labeler: Box<dyn Labeler> = match (args.labeling.method, &args.labeling.model) {
-        (MethodArg::Uisrnn, Some(path)) => {
-            Box::new(UisRnnLabeler::new(UisRnn::load(path, &device)?, inference)?)
-        }
-        (MethodArg::Uisrnn, None) => return Err(CliError::MissingModel),
-        (MethodArg::Spectral, _) => Box::new(SpectralLabeler::default()),
-    };
     let diarizer = Diarizer::builder_boxed(labeler)
         .frontend(frontend_for(&args.audio, &device)?)
         .embed_config(args.audio.config()?)
+        .speakers(args.labeling.speakers.count())
         .build()?;
     // The diarizer's own settings, so the windows are cut as it says.
     let files = embed_files(

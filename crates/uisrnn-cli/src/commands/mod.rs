@@ -23,6 +23,8 @@ use uisrnn_model::{
     CheckpointConfig, Device, IterationReport, ModelConfig, ModelError, TrainingConfig, UisRnn,
 };
 
+use uisrnn_pipeline::{Labeler, SpectralLabeler, UisRnnLabeler};
+
 use crate::args::{DeviceArgs, LabelingArgs, MethodArg};
 use crate::error::CliError;
 
@@ -35,34 +37,33 @@ pub fn open_device(args: &DeviceArgs, quiet: bool) -> Result<Device, CliError> {
     Ok(device)
 }
 
-/// Labels every sequence as `labeling` says: UIS-RNN with the model (on the device
-/// asked for), or spectral clustering.
+/// The labelling method `labeling` asks for, with its beam search and speaker
+/// count: a UIS-RNN model loaded on the device asked for, or spectral clustering.
+/// The model is loaded here, before any slow work, so a bad file fails at once.
+pub fn labeler_for(labeling: &LabelingArgs, quiet: bool) -> Result<Box<dyn Labeler>, CliError> {
+    labeling.speakers.count().check()?;
+    let inference = labeling.inference.config();
+    inference.check()?;
+    Ok(match (labeling.method, &labeling.model) {
+        (MethodArg::Uisrnn, Some(path)) => {
+            let model = UisRnn::load(path, &open_device(&labeling.device, quiet)?)?;
+            Box::new(UisRnnLabeler::new(model, inference)?)
+        }
+        (MethodArg::Uisrnn, None) => return Err(CliError::MissingModel),
+        (MethodArg::Spectral, _) => Box::new(SpectralLabeler::default()),
+    })
+}
+
+/// Labels every sequence as `labeling` says (in parallel over sequences); errors
+/// name the sequence.
 pub fn label_sequences(
     labeling: &LabelingArgs,
     sequences: &[ndarray::Array2<f64>],
     quiet: bool,
 ) -> Result<Vec<Vec<usize>>, CliError> {
-    let config = labeling.inference.config();
-    config.check()?;
-    match (labeling.method, &labeling.model) {
-        (MethodArg::Uisrnn, Some(path)) => {
-            let model = UisRnn::load(path, &open_device(&labeling.device, quiet)?)?;
-            Ok(model.predict_many(sequences, &config)?)
-        }
-        (MethodArg::Uisrnn, None) => Err(CliError::MissingModel),
-        (MethodArg::Spectral, _) => {
-            let clusterer = uisrnn_spectral::SpectralClusterer::default();
-            sequences
-                .iter()
-                .enumerate()
-                .map(|(index, sequence)| {
-                    clusterer
-                        .predict(sequence.view())
-                        .map_err(|source| CliError::Spectral { index, source })
-                })
-                .collect()
-        }
-    }
+    let labeler = labeler_for(labeling, quiet)?;
+    let speakers = labeling.speakers.count();
+    Ok(labeler.label_many(sequences, speakers)?)
 }
 
 /// Fails with [`CliError::MissingTimes`] when `needed` and the file has no window
