@@ -10,7 +10,7 @@ seed() { # seed TARGET FILE...
     mkdir -p "$fuzz/corpus/$target"
     for file in "$@"; do
         # crash-* inputs crashed their reader when found: a crashing seed stops libFuzzer.
-        case "$(basename "$file")" in crash-*) continue ;; esac
+        case "$(basename "$file")" in crash-*|oom-*) continue ;; esac
         [ -f "$file" ] && cp -n "$file" "$fuzz/corpus/$target/$(basename "$(dirname "$file")")_$(basename "$file")"
     done
     return 0

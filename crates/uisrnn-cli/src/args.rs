@@ -362,8 +362,14 @@ pub struct TrainArgs {
     pub checkpoint_every: usize,
     /// Finish the run saved in this checkpoint (its settings are used; model and
     /// training flags are ignored). Give the same --data.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "from")]
     pub resume: Option<PathBuf>,
+    /// Continue training this model (fine-tuning on --data): its weights and model
+    /// settings (model flags are ignored), the training flags, a fresh optimizer;
+    /// the transition-bias estimate merges with the model's. A model of this
+    /// project or a reference `.uisrnn` file.
+    #[arg(long, value_name = "MODEL")]
+    pub from: Option<PathBuf>,
     /// Hold out this fraction of the training sequences (drawn with --seed), train on
     /// the rest, then calibrate crp_alpha and sigma2 on the held-out ones (as
     /// `uisrnn calibrate`). 0: train on everything, no calibration [recommended: 0.2;

@@ -1280,3 +1280,79 @@ fn speaker_counts_bound_both_methods() {
         "cannot be used with",
     );
 }
+
+#[test]
+fn train_from_a_model_continues_from_its_weights() {
+    let dir = scratch("train-from");
+    let base = dir.join("base.safetensors");
+    stdout(&quick_train(&base, "3"));
+    let tuned = dir.join("tuned.safetensors");
+    let data = repo("data/toy_training_data.npz");
+    let from_args = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--from",
+            base.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--model",
+            out.to_str().unwrap(),
+            "--train-iteration",
+            "5",
+            "--num-permutations",
+            "2",
+            "--seed",
+            "4",
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        uisrnn(&args)
+    };
+    // Model flags are the loaded model's: --hidden-size is ignored.
+    stdout(&from_args(&tuned, &["--hidden-size", "32"]));
+    let device = cpu_device();
+    let (base_model, tuned_model) = (
+        UisRnn::load(&base, &device).unwrap(),
+        UisRnn::load(&tuned, &device).unwrap(),
+    );
+    assert_eq!(tuned_model.config().rnn_hidden_size, 16);
+    assert_ne!(
+        tuned_model.state_dict().unwrap(),
+        base_model.state_dict().unwrap()
+    );
+    // Deterministic, and different from training the same settings from scratch.
+    let again = dir.join("again.safetensors");
+    stdout(&from_args(&again, &[]));
+    assert_eq!(
+        UisRnn::load(&again, &device).unwrap().state_dict().unwrap(),
+        tuned_model.state_dict().unwrap()
+    );
+    let missing = dir.join("missing.safetensors");
+    fails_in_one_line(
+        &uisrnn(&[
+            "train",
+            "--from",
+            missing.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--model",
+            dir.join("never.safetensors").to_str().unwrap(),
+        ]),
+        "missing.safetensors",
+    );
+    assert!(!dir.join("never.safetensors").exists());
+    fails_with(
+        &uisrnn(&[
+            "train",
+            "--from",
+            base.to_str().unwrap(),
+            "--resume",
+            base.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--model",
+            tuned.to_str().unwrap(),
+        ]),
+        "cannot be used with",
+    );
+}

@@ -88,7 +88,27 @@ pub fn read_audio_from(mut reader: impl Read, source_name: &str) -> Result<Audio
     decode_audio(bytes, source_name)
 }
 
+/// [`decode_unguarded`], with a panic inside symphonia (its MP3 demuxer subtracts
+/// with overflow on some damaged headers, found by fuzzing: a panic where overflow
+/// checks are on, a wrapped value where they are off) turned into
+/// [`FrontendError::InvalidAudio`].
 fn decode<S: MediaSource + 'static>(
+    source: S,
+    extension: Option<&str>,
+    path: &Path,
+) -> Result<Audio> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        decode_unguarded(source, extension, path)
+    }))
+    .unwrap_or_else(|_| {
+        Err(FrontendError::InvalidAudio {
+            path: path.to_path_buf(),
+            reason: "the decoder failed on damaged data".into(),
+        })
+    })
+}
+
+fn decode_unguarded<S: MediaSource + 'static>(
     mut source: S,
     extension: Option<&str>,
     path: &Path,
@@ -101,6 +121,7 @@ fn decode<S: MediaSource + 'static>(
         path: path.to_path_buf(),
         format,
     };
+    check_flac_comments(&mut source, path)?;
     let stream: Box<dyn MediaSource> = match rf64_as_riff(&mut source, path)? {
         Some(header) => {
             Box::new(PatchedHeader::new(source, header).map_err(|e| invalid(e.to_string()))?)
@@ -224,6 +245,83 @@ fn describe(error: &DecodeError) -> String {
         }
         other => other.to_string(),
     }
+}
+
+/// Refuses a FLAC file whose Vorbis comment claims more bytes than its metadata
+/// block holds, before symphonia sees it: symphonia 0.5.5 allocates each comment's
+/// claimed length (up to 4 GiB) before reading it (found by fuzzing). Other files
+/// pass untouched; the source is left at its start.
+fn check_flac_comments<S: Read + Seek>(source: &mut S, path: &Path) -> Result<()> {
+    let io = |source: std::io::Error| FrontendError::Io {
+        path: PathBuf::from(path),
+        source,
+    };
+    let invalid = || FrontendError::InvalidAudio {
+        path: path.to_path_buf(),
+        reason: "FLAC: a Vorbis comment claims more bytes than its metadata block holds".into(),
+    };
+    let mut magic = [0_u8; 4];
+    let is_flac = source.read_exact(&mut magic).is_ok() && &magic == b"fLaC";
+    if is_flac {
+        // Metadata blocks: a 4-byte header (last-block flag, 7-bit type, 24-bit
+        // length), then the block; type 4 is the Vorbis comment.
+        loop {
+            let mut header = [0_u8; 4];
+            if source.read_exact(&mut header).is_err() {
+                break;
+            }
+            let length = u32::from_be_bytes([0, header[1], header[2], header[3]]) as usize;
+            if header[0] & 0x7f == 4 {
+                let mut block = Vec::with_capacity(length.min(1 << 24));
+                source
+                    .by_ref()
+                    .take(length as u64)
+                    .read_to_end(&mut block)
+                    .map_err(io)?;
+                if !vorbis_comment_fits(&block) {
+                    return Err(invalid());
+                }
+            } else {
+                source.seek(SeekFrom::Current(length as i64)).map_err(io)?;
+            }
+            if header[0] & 0x80 != 0 {
+                break;
+            }
+        }
+    }
+    source.seek(SeekFrom::Start(0)).map_err(io)?;
+    Ok(())
+}
+
+/// Whether every length inside a Vorbis comment block (vendor string, count,
+/// comments, all little-endian u32) stays within the block.
+fn vorbis_comment_fits(block: &[u8]) -> bool {
+    let mut at = 0_usize;
+    let take_u32 = |at: &mut usize| -> Option<usize> {
+        let bytes = block.get(*at..*at + 4)?;
+        *at += 4;
+        Some(u32::from_le_bytes(bytes.try_into().ok()?) as usize)
+    };
+    let Some(vendor) = take_u32(&mut at) else {
+        return false;
+    };
+    at = match at.checked_add(vendor) {
+        Some(next) if next <= block.len() => next,
+        _ => return false,
+    };
+    let Some(count) = take_u32(&mut at) else {
+        return false;
+    };
+    for _ in 0..count {
+        let Some(length) = take_u32(&mut at) else {
+            return false;
+        };
+        at = match at.checked_add(length) {
+            Some(next) if next <= block.len() => next,
+            _ => return false,
+        };
+    }
+    true
 }
 
 /// The first bytes of an RF64 (or BW64) file rewritten as a RIFF header that

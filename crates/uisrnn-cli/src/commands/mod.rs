@@ -114,6 +114,17 @@ pub enum TrainingRun<'a> {
         /// Seed of initialisation and training.
         seed: u64,
     },
+    /// Continue training a saved model (fine-tuning): its weights and settings,
+    /// these training settings, a fresh optimizer (as the reference's repeated
+    /// `fit` calls).
+    From {
+        /// The model file (this project's format or a reference `.uisrnn` file).
+        path: &'a Path,
+        /// The training settings.
+        training_config: &'a TrainingConfig,
+        /// Seed of training.
+        seed: u64,
+    },
     /// Finish the run saved in this checkpoint.
     Resume(&'a Path),
 }
@@ -179,58 +190,63 @@ pub fn train_model(
             ));
         }
     };
-    let model = match run {
+    let (mut model, training_config, seed) = match run {
         TrainingRun::New {
             model_config,
             training_config,
             seed,
-        } => {
-            let mut model = UisRnn::new(model_config, device, seed)?;
-            // Seeds of initialisation and of training are both derived from `seed`.
-            let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(1));
-            match (checkpoint, validation) {
-                (_, Some(validation)) => {
-                    let report = model.fit_validated(
-                        data,
-                        (validation.sequences, validation.labels),
-                        &validation.config,
-                        training_config,
-                        &mut rng,
-                        observer,
-                    )?;
-                    if !quiet {
-                        bar.suspend(|| {
-                            for point in &report.validation {
-                                eprintln!(
-                                    "validation after {} iterations: accuracy {:.4}, speakers {:.2} predicted, {:.2} true",
-                                    point.iterations,
-                                    point.accuracy,
-                                    point.predicted_speakers,
-                                    point.true_speakers
-                                );
-                            }
-                            if let Some(best) = report.best_iterations {
-                                eprintln!("kept the parameters after {best} iterations");
-                            }
-                        });
-                    }
-                    report
-                }
-                (Some(checkpoint), None) => model.fit_with_checkpoints(
-                    data,
-                    training_config,
-                    &mut rng,
-                    checkpoint,
-                    observer,
-                )?,
-                (None, None) => model.fit_with(data, training_config, &mut rng, observer)?,
-            };
-            model
-        }
+        } => (
+            UisRnn::new(model_config, device, seed)?,
+            training_config,
+            seed,
+        ),
+        TrainingRun::From {
+            path,
+            training_config,
+            seed,
+        } => (UisRnn::load(path, device)?, training_config, seed),
         TrainingRun::Resume(path) => {
-            UisRnn::resume_fit(path, data, device, checkpoint, observer)?.0
+            let model = UisRnn::resume_fit(path, data, device, checkpoint, observer)?.0;
+            bar.finish();
+            return Ok(model);
         }
     };
+    // Seeds of initialisation and of training are both derived from `seed`.
+    let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(1));
+    match (checkpoint, validation) {
+        (_, Some(validation)) => {
+            let report = model.fit_validated(
+                data,
+                (validation.sequences, validation.labels),
+                &validation.config,
+                training_config,
+                &mut rng,
+                observer,
+            )?;
+            if !quiet {
+                bar.suspend(|| {
+                    for point in &report.validation {
+                        eprintln!(
+                            "validation after {} iterations: accuracy {:.4}, speakers {:.2} predicted, {:.2} true",
+                            point.iterations,
+                            point.accuracy,
+                            point.predicted_speakers,
+                            point.true_speakers
+                        );
+                    }
+                    if let Some(best) = report.best_iterations {
+                        eprintln!("kept the parameters after {best} iterations");
+                    }
+                });
+            }
+        }
+        (Some(checkpoint), None) => {
+            model.fit_with_checkpoints(data, training_config, &mut rng, checkpoint, observer)?;
+        }
+        (None, None) => {
+            model.fit_with(data, training_config, &mut rng, observer)?;
+        }
+    }
     bar.finish();
     Ok(model)
 }

@@ -77,9 +77,17 @@ pub fn run(args: &TrainArgs, quiet: bool) -> Result<(), CliError> {
     });
     let model_config = args.training.model_config(data.observation_dim());
     let training_config = args.training.training_config();
-    let run = match &args.resume {
-        Some(path) => TrainingRun::Resume(path),
-        None => {
+    let run = match (&args.resume, &args.from) {
+        (Some(path), _) => TrainingRun::Resume(path),
+        (None, Some(path)) => {
+            training_config.check()?;
+            TrainingRun::From {
+                path,
+                training_config: &training_config,
+                seed: args.training.seed,
+            }
+        }
+        (None, None) => {
             // Check every setting before training.
             model_config.check()?;
             training_config.check()?;
