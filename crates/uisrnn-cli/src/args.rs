@@ -345,6 +345,15 @@ impl TrainingArgs {
     }
 }
 
+/// What the validation hold-out is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidationSplitArg {
+    /// Sequences drawn at random.
+    Sequences,
+    /// Speakers drawn at random, with every sequence they talk in.
+    Speakers,
+}
+
 /// `uisrnn train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -376,6 +385,12 @@ pub struct TrainArgs {
     /// reference: 0].
     #[arg(long)]
     pub validation_fraction: Option<f64>,
+    /// What --validation-fraction holds out: whole sequences (the default), or
+    /// whole speakers (that fraction of the speakers, with every sequence they talk
+    /// in), so that keep-best and calibration judge voices training never heard.
+    /// Speakers are read from cluster ids CONVERSATION_SPEAKER (the dev set's).
+    #[arg(long, value_enum, default_value_t = ValidationSplitArg::Sequences)]
+    pub validation_split: ValidationSplitArg,
     /// Decode the held-out sequences (--validation-fraction) every N iterations and
     /// keep the parameters of the best accuracy; 0: never [recommended: 500;
     /// reference: 0]. Not with --checkpoint or --resume (the preset's is then

@@ -8,7 +8,7 @@ use uisrnn_data::TrainingData;
 use uisrnn_model::validate::ValidationConfig;
 use uisrnn_model::{CheckpointConfig, InferenceConfig, ModelError};
 
-use crate::args::TrainArgs;
+use crate::args::{TrainArgs, ValidationSplitArg};
 use crate::commands::{TrainingRun, Validating, open_device, read_labelled, train_model};
 use crate::error::CliError;
 
@@ -48,12 +48,17 @@ fn split(args: &TrainArgs) -> Result<(TrainingData, Option<HeldOut>), CliError> 
         }
         .into());
     }
-    let mut order: Vec<usize> = (0..count).collect();
-    order.shuffle(&mut ChaCha8Rng::seed_from_u64(
-        args.training.seed ^ 0x005e_ed0f_4e1d,
-    ));
-    let mut held_out = order[..held].to_vec();
-    held_out.sort_unstable();
+    let mut rng = ChaCha8Rng::seed_from_u64(args.training.seed ^ 0x005e_ed0f_4e1d);
+    let held_out = match args.validation_split {
+        ValidationSplitArg::Sequences => {
+            let mut order: Vec<usize> = (0..count).collect();
+            order.shuffle(&mut rng);
+            let mut held_out = order[..held].to_vec();
+            held_out.sort_unstable();
+            held_out
+        }
+        ValidationSplitArg::Speakers => speaker_disjoint(&labels, fraction, &mut rng)?,
+    };
     let (mut train, mut validation) = ((Vec::new(), Vec::new()), (Vec::new(), Vec::new()));
     for (index, (sequence, labels)) in file.sequences.into_iter().zip(labels).enumerate() {
         let part = if held_out.binary_search(&index).is_ok() {
@@ -65,6 +70,74 @@ fn split(args: &TrainArgs) -> Result<(TrainingData, Option<HeldOut>), CliError> 
         part.1.push(labels);
     }
     Ok((TrainingData::new(train.0, train.1)?, Some(validation)))
+}
+
+/// The speaker of a cluster id: the text after its first `_` (`dtr012_C06` is
+/// speaker `C06`, as in the dev set, whose ids name conversation and speaker).
+fn speaker_of(label: &str) -> Option<&str> {
+    label
+        .split_once('_')
+        .map(|(_, speaker)| speaker)
+        .filter(|s| !s.is_empty())
+}
+
+/// Speaker-disjoint hold-out: `ceil(fraction * speakers)` speakers drawn with `rng`,
+/// and every sequence in which any of them talks held out, so that validation and
+/// calibration see voices training never did. The sorted held-out indices.
+fn speaker_disjoint(
+    labels: &[Vec<String>],
+    fraction: f64,
+    rng: &mut ChaCha8Rng,
+) -> Result<Vec<usize>, CliError> {
+    let refuse = |reason: String| -> CliError {
+        ModelError::InvalidConfig {
+            name: "validation_split",
+            reason,
+        }
+        .into()
+    };
+    let mut speakers = std::collections::BTreeSet::new();
+    for label in labels.iter().flatten() {
+        let speaker = speaker_of(label).ok_or_else(|| {
+            refuse(format!(
+                "speakers: cluster id {label:?} names no speaker (ids must be CONVERSATION_SPEAKER)"
+            ))
+        })?;
+        speakers.insert(speaker);
+    }
+    let mut speakers: Vec<&str> = speakers.into_iter().collect();
+    speakers.shuffle(rng);
+    let held = ((fraction * speakers.len() as f64).ceil() as usize).max(1);
+    let held: std::collections::HashSet<&str> = speakers[..held.min(speakers.len())]
+        .iter()
+        .copied()
+        .collect();
+    let held_out: Vec<usize> = labels
+        .iter()
+        .enumerate()
+        .filter(|(_, sequence)| {
+            sequence
+                .iter()
+                .any(|l| speaker_of(l).is_some_and(|s| held.contains(s)))
+        })
+        .map(|(index, _)| index)
+        .collect();
+    if held_out.len() == labels.len() {
+        return Err(refuse(format!(
+            "speakers: holding out {} of {} speakers leaves no training sequence",
+            held.len(),
+            speakers.len()
+        )));
+    }
+    let mut names: Vec<&str> = held.into_iter().collect();
+    names.sort_unstable();
+    log::info!(
+        "speaker-disjoint validation: speakers {} held out, {} of {} sequences",
+        names.join(", "),
+        held_out.len(),
+        labels.len()
+    );
+    Ok(held_out)
 }
 
 /// Runs the command.
@@ -159,4 +232,58 @@ pub fn run(args: &TrainArgs, quiet: bool) -> Result<(), CliError> {
     }
     log::info!("saved the model to {}", args.model.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conversation(id: &str, speakers: &[&str]) -> Vec<String> {
+        speakers.iter().map(|s| format!("{id}_{s}")).collect()
+    }
+
+    #[test]
+    fn speaker_disjoint_holds_out_every_sequence_of_the_drawn_speakers() {
+        let labels = vec![
+            conversation("c0", &["A", "B", "A"]),
+            conversation("c1", &["C", "D"]),
+            conversation("c2", &["B", "C"]),
+            conversation("c3", &["E", "F", "E"]),
+            conversation("c4", &["D", "F"]),
+            conversation("c5", &["A", "E"]),
+        ];
+        for seed in 0..20 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let held = speaker_disjoint(&labels, 0.2, &mut rng).unwrap();
+            assert!(!held.is_empty() && held.len() < labels.len());
+            let speakers = |indices: &mut dyn Iterator<Item = usize>| {
+                indices
+                    .flat_map(|i| labels[i].iter().map(|l| speaker_of(l).unwrap().to_owned()))
+                    .collect::<std::collections::HashSet<_>>()
+            };
+            let validation = speakers(&mut held.iter().copied());
+            let training = speakers(&mut (0..labels.len()).filter(|i| !held.contains(i)));
+            // ceil(0.2 * 6) = 2 speakers drawn: no training sequence has either.
+            let drawn: Vec<_> = validation.difference(&training).collect();
+            assert!(drawn.len() >= 2, "seed {seed}: {held:?}");
+            // Deterministic for a seed.
+            let again =
+                speaker_disjoint(&labels, 0.2, &mut ChaCha8Rng::seed_from_u64(seed)).unwrap();
+            assert_eq!(again, held);
+        }
+    }
+
+    #[test]
+    fn speaker_disjoint_needs_speaker_ids_and_training_sequences() {
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let anonymous = vec![vec!["a".to_string(), "b".to_string()]; 5];
+        let error = speaker_disjoint(&anonymous, 0.2, &mut rng).unwrap_err();
+        assert!(error.to_string().contains("names no speaker"), "{error}");
+        let everyone = vec![
+            conversation("c0", &["A", "B"]),
+            conversation("c1", &["A", "B"]),
+        ];
+        let error = speaker_disjoint(&everyone, 0.5, &mut rng).unwrap_err();
+        assert!(error.to_string().contains("leaves no training"), "{error}");
+    }
 }
