@@ -1223,7 +1223,14 @@ fn speaker_counts_bound_both_methods() {
     let model = repo("tests/fixtures/reference/model.uisrnn");
     let data = repo("tests/fixtures/reference/inputs.npz");
     let predict = |extra: &[&str]| -> Vec<Vec<usize>> {
-        let mut args = vec!["predict", "--data", data.to_str().unwrap(), "--quiet"];
+        let mut args = vec![
+            "predict",
+            "--data",
+            data.to_str().unwrap(),
+            "--quiet",
+            "--device",
+            "cpu",
+        ];
         args.extend_from_slice(extra);
         serde_json::from_str(&stdout(&uisrnn(&args))).unwrap()
     };
@@ -1304,6 +1311,8 @@ fn train_from_a_model_continues_from_its_weights() {
             "--seed",
             "4",
             "--quiet",
+            "--device",
+            "cpu",
         ];
         args.extend_from_slice(extra);
         uisrnn(&args)
