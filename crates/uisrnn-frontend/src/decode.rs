@@ -391,7 +391,7 @@ fn walk_mp4_boxes<S: Read + Seek>(
             ));
             // stsz lists sizes only when its common sample size is 0.
             let listed = kind != *b"stsz" || fields[4..8] == [0; 4];
-            if listed && count * entry > payload.saturating_sub(table_at - 4) {
+            if listed && count * entry > payload.saturating_sub(table_at) {
                 return Err(format!(
                     "box {} claims {count} entries, more than its {payload} bytes hold",
                     String::from_utf8_lossy(&kind)
