@@ -171,6 +171,19 @@ fn uniform(rng: &mut impl Rng, (low, high): (f64, f64)) -> f64 {
     low + (high - low) * rng.random::<f64>()
 }
 
+/// An index drawn with probability proportional to `weights` (the last one when
+/// rounding leaves the draw past the end).
+fn weighted_index(weights: &[f64], rng: &mut impl Rng) -> usize {
+    let mut draw = rng.random::<f64>() * weights.iter().sum::<f64>();
+    for (k, &weight) in weights.iter().enumerate() {
+        if draw < weight {
+            return k;
+        }
+        draw -= weight;
+    }
+    weights.len() - 1
+}
+
 fn gaussian(rng: &mut impl Rng) -> f64 {
     // Box-Muller; 1 - u keeps the logarithm finite.
     let u = 1.0 - rng.random::<f64>();
@@ -238,17 +251,10 @@ struct Conversation {
 
 fn conversation(id: String, voices: &[&Voice], rng: &mut ChaCha8Rng) -> Conversation {
     let s = &SETTINGS;
-    let total: f64 = s.speakers_weights.iter().map(|w| w.1).sum();
-    let mut draw = rng.random::<f64>() * total;
-    let mut count = s.speakers_weights[0].0;
-    for &(n, weight) in &s.speakers_weights {
-        count = n;
-        if draw < weight {
-            break;
-        }
-        draw -= weight;
-    }
-    let count = count.min(voices.len());
+    let weights: Vec<f64> = s.speakers_weights.iter().map(|w| w.1).collect();
+    let count = s.speakers_weights[weighted_index(&weights, rng)]
+        .0
+        .min(voices.len());
     let mut chosen: Vec<usize> = (0..voices.len()).collect();
     for i in 0..count {
         let j = rng.random_range(i..chosen.len());
@@ -289,15 +295,7 @@ fn conversation(id: String, voices: &[&Voice], rng: &mut ChaCha8Rng) -> Conversa
         let weights: Vec<f64> = (0..count)
             .map(|k| if Some(k) == last { 0.0 } else { dominance[k] })
             .collect();
-        let mut draw = rng.random::<f64>() * weights.iter().sum::<f64>();
-        let mut speaker = 0;
-        for (k, w) in weights.iter().enumerate() {
-            speaker = k;
-            if draw < *w {
-                break;
-            }
-            draw -= w;
-        }
+        let speaker = weighted_index(&weights, rng);
         let seconds = if rng.random::<f64>() < s.backchannel_probability {
             uniform(rng, s.backchannel_seconds)
         } else {
