@@ -115,9 +115,9 @@ pub enum MethodArg {
 /// model, the beam search and the device.
 #[derive(Debug, Args)]
 pub struct LabelingArgs {
-    /// A model file: this project's format or a reference `.uisrnn` file (needed
-    /// with `--method uisrnn`).
-    #[arg(long, required_if_eq("method", "uisrnn"))]
+    /// A model file: this project's format or a reference `.uisrnn` file. Default:
+    /// the shipped model (real voices, for the d-vectors of `uisrnn embed`).
+    #[arg(long)]
     pub model: Option<PathBuf>,
     /// How to label: a UIS-RNN model, or spectral clustering (no model).
     #[arg(long, value_enum, default_value_t = MethodArg::Uisrnn)]
@@ -385,6 +385,11 @@ pub struct TrainArgs {
     /// reference: 0].
     #[arg(long)]
     pub validation_fraction: Option<f64>,
+    /// Validate and calibrate on this file's sequences (npz with cluster_ids), e.g.
+    /// conversations of speakers that --data never has, instead of holding out part
+    /// of --data: training then uses all of --data.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["validation_fraction", "validation_split"])]
+    pub validation_data: Option<PathBuf>,
     /// What --validation-fraction holds out: whole sequences (the default), or
     /// whole speakers (that fraction of the speakers, with every sequence they talk
     /// in), so that keep-best and calibration judge voices training never heard.

@@ -38,9 +38,6 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
-    /// `--method uisrnn` without `--model`.
-    #[error("--method uisrnn needs --model")]
-    MissingModel,
     /// Diarizing a recording failed (labelling, turns).
     #[error(transparent)]
     Pipeline(#[from] uisrnn_pipeline::PipelineError),

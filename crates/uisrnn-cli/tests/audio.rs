@@ -142,17 +142,21 @@ fn diarize_writes_turns_and_scores_them() {
     let speakers: std::collections::HashSet<&str> =
         three.iter().map(|t| t.speaker.as_str()).collect();
     assert_eq!(speakers.len(), 3, "{speakers:?}");
-    // Without a model, the UIS-RNN method says so before any work.
+    // A model file that is not there fails before any work, naming it.
+    std::fs::remove_file(&rttm).unwrap();
     fails_in_one_line(
         &uisrnn(&[
             "diarize",
+            "--model",
+            "no-such-model.safetensors",
             "--audio",
             audio.to_str().unwrap(),
             "--rttm",
             rttm.to_str().unwrap(),
         ]),
-        "--model",
+        "no-such-model.safetensors",
     );
+    assert!(!rttm.exists());
 }
 
 #[test]
@@ -355,15 +359,17 @@ fn der_line(stdout: &str) -> (f64, f64, f64, f64, f64) {
     (numbers[0], numbers[1], numbers[2], numbers[3], numbers[4])
 }
 
-fn diarize_real_sample(extra: &[&str]) -> (f64, f64, f64, f64, f64) {
-    let dir = scratch("real-sample");
-    let rttm = dir.join(format!("turns-{}.rttm", extra.join("-").replace('/', "_")));
-    let audio = repo("data/real/sample.wav");
-    let reference = repo("data/real/sample.rttm");
+/// `diarize` of one file (paths from the repository root) scored against the true
+/// turns in `reference`: the numbers of the DER line.
+fn diarize_scored(
+    audio: &str,
+    reference: &str,
+    rttm: &Path,
+    extra: &[&str],
+) -> (f64, f64, f64, f64, f64) {
+    let (audio, reference) = (repo(audio), repo(reference));
     let mut args = vec![
         "diarize",
-        "--method",
-        "spectral",
         "--audio",
         audio.to_str().unwrap(),
         "--rttm",
@@ -374,6 +380,19 @@ fn diarize_real_sample(extra: &[&str]) -> (f64, f64, f64, f64, f64) {
     ];
     args.extend_from_slice(extra);
     der_line(&succeeds(&uisrnn(&args)))
+}
+
+fn diarize_real_sample(extra: &[&str]) -> (f64, f64, f64, f64, f64) {
+    let dir = scratch("real-sample");
+    let rttm = dir.join(format!("turns-{}.rttm", extra.join("-").replace('/', "_")));
+    let mut flags = vec!["--method", "spectral"];
+    flags.extend_from_slice(extra);
+    diarize_scored(
+        "data/real/sample.wav",
+        "data/real/sample.rttm",
+        &rttm,
+        &flags,
+    )
 }
 
 /// Real speech (pyannote.audio's two-speaker sample): Silero, the default, keeps the
@@ -411,6 +430,37 @@ fn silero_holds_on_real_speech_and_webrtc_is_one_flag_away() {
         recording_level.3, webrtc.3,
         "same confusion at the same level"
     );
+}
+
+/// With no `--model` and no `--method`, `diarize` uses the shipped UIS-RNN model: on
+/// a dev conversation with no hint, and on the real sample told two people talk.
+#[test]
+fn diarize_with_no_model_uses_the_shipped_one() {
+    let dir = scratch("shipped-model");
+    let rttm = dir.join("turns.rttm");
+    let diarize = |audio: &str, reference: &str, extra: &[&str]| {
+        let mut flags = vec!["--device", "cpu"];
+        flags.extend_from_slice(extra);
+        diarize_scored(audio, reference, &rttm, &flags)
+    };
+    let dev = diarize("data/dev/audio/dte002.wav", "data/dev/test.rttm", &[]);
+    eprintln!("dte002, shipped model: {dev:?}");
+    // Measured 0.150; one speaker for everything scores 0.510.
+    assert!(dev.0 <= 0.2, "DER {}", dev.0);
+    let real = diarize(
+        "data/real/sample.wav",
+        "data/real/sample.rttm",
+        &["--num-speakers", "2"],
+    );
+    eprintln!("real sample, shipped model, --num-speakers 2: {real:?}");
+    // Measured 0.213; one speaker scores about 0.55 here.
+    assert!(real.0 <= 0.26, "DER {}", real.0);
+    let speakers: std::collections::HashSet<String> = uisrnn_data::read_rttm(&rttm)
+        .unwrap()
+        .into_iter()
+        .map(|t| t.speaker)
+        .collect();
+    assert_eq!(speakers.len(), 2, "{speakers:?}");
 }
 
 #[test]

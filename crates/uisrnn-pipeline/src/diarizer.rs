@@ -11,7 +11,7 @@ use uisrnn_frontend::{
 };
 
 use crate::error::{PipelineError, Result};
-use crate::labeler::{Labeler, SpeakerCount};
+use crate::labeler::{Labeler, SpeakerCount, UisRnnLabeler};
 
 /// The front end and a labelling method, with the settings of the windows. Built by
 /// [`Diarizer::builder`]; immutable, `Send + Sync`.
@@ -140,6 +140,26 @@ impl Diarization {
 }
 
 impl Diarizer {
+    /// The diarizer that works out of the box: the built-in front end and the
+    /// shipped UIS-RNN model ([`UisRnnLabeler::pretrained`]), on the CPU, with the
+    /// default settings. [`Diarizer::builder`] with
+    /// `UisRnnLabeler::pretrained(&device)?` changes any of them (speaker-count
+    /// hints, windows, device).
+    ///
+    /// ```no_run
+    /// use uisrnn_pipeline::Diarizer;
+    ///
+    /// let diarization = Diarizer::pretrained()?.diarize_file("meeting.wav")?;
+    /// print!("{}", diarization.to_rttm());
+    /// # Ok::<(), uisrnn_pipeline::PipelineError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Those of [`UisRnnLabeler::pretrained`] and [`DiarizerBuilder::build`].
+    pub fn pretrained() -> Result<Self> {
+        Self::builder(UisRnnLabeler::pretrained(&uisrnn_model::cpu_device())?).build()
+    }
+
     /// A builder with this labelling method.
     pub fn builder(labeler: impl Labeler + 'static) -> DiarizerBuilder {
         Self::builder_boxed(Box::new(labeler))

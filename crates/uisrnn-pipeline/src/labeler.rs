@@ -128,6 +128,23 @@ impl UisRnnLabeler {
         Ok(Self { model, inference })
     }
 
+    /// The shipped model ([`UisRnn::pretrained`]: real voices' d-vectors from this
+    /// project's front end) on `device`, with the default beam search.
+    ///
+    /// ```
+    /// use uisrnn_pipeline::UisRnnLabeler;
+    ///
+    /// let labeler = UisRnnLabeler::pretrained(&uisrnn_model::cpu_device())?;
+    /// assert_eq!(labeler.model().config().observation_dim, 256);
+    /// # Ok::<(), uisrnn_pipeline::PipelineError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Those of [`UisRnn::pretrained`] (none for the model as shipped).
+    pub fn pretrained(device: &uisrnn_model::Device) -> Result<Self> {
+        Self::new(UisRnn::pretrained(device)?, InferenceConfig::default())
+    }
+
     /// The model.
     pub fn model(&self) -> &UisRnn {
         &self.model

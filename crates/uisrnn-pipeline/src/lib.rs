@@ -5,6 +5,9 @@
 //!
 //! Data flows one way: audio -> speech -> windows -> embeddings -> labels -> turns.
 //!
+//! [`Diarizer::pretrained`] is the shipped UIS-RNN model with the built-in front end;
+//! [`Diarizer::builder`] takes any [`Labeler`], here spectral clustering:
+//!
 //! ```no_run
 //! use uisrnn_pipeline::{Diarizer, SpectralLabeler};
 //!

@@ -38,18 +38,22 @@ pub fn open_device(args: &DeviceArgs, quiet: bool) -> Result<Device, CliError> {
 }
 
 /// The labelling method `labeling` asks for, with its beam search and speaker
-/// count: a UIS-RNN model loaded on the device asked for, or spectral clustering.
-/// The model is loaded here, before any slow work, so a bad file fails at once.
+/// count: a UIS-RNN model (`--model`, else the shipped one) loaded on the device
+/// asked for, or spectral clustering. The model is loaded here, before any slow
+/// work, so a bad file fails at once.
 pub fn labeler_for(labeling: &LabelingArgs, quiet: bool) -> Result<Box<dyn Labeler>, CliError> {
     labeling.speakers.count().check()?;
     let inference = labeling.inference.config();
     inference.check()?;
     Ok(match (labeling.method, &labeling.model) {
-        (MethodArg::Uisrnn, Some(path)) => {
-            let model = UisRnn::load(path, &open_device(&labeling.device, quiet)?)?;
+        (MethodArg::Uisrnn, path) => {
+            let device = open_device(&labeling.device, quiet)?;
+            let model = match path {
+                Some(path) => UisRnn::load(path, &device)?,
+                None => UisRnn::pretrained(&device)?,
+            };
             Box::new(UisRnnLabeler::new(model, inference)?)
         }
-        (MethodArg::Uisrnn, None) => return Err(CliError::MissingModel),
         (MethodArg::Spectral, _) => Box::new(SpectralLabeler::default()),
     })
 }

@@ -22,8 +22,28 @@ type HeldOut = (Vec<Array2<f64>>, Vec<Vec<String>>);
 /// The training data and, with `--validation-fraction F`, the held-out part:
 /// `ceil(F * sequences)` sequences drawn with a generator seeded by `--seed`.
 fn split(args: &TrainArgs) -> Result<(TrainingData, Option<HeldOut>), CliError> {
-    let fraction = args.validation_fraction();
     let (file, labels) = read_labelled(&args.data, "train")?;
+    if let Some(path) = &args.validation_data {
+        let data = TrainingData::new(file.sequences, labels)?;
+        let (held, held_labels) = read_labelled(path, "train")?;
+        // Checked here (lengths, values, dimension), so that a bad file fails before
+        // training, not after it.
+        let checked = TrainingData::new(held.sequences.clone(), held_labels.clone())?;
+        let dim = checked.observation_dim();
+        if dim != data.observation_dim() {
+            return Err(ModelError::InvalidConfig {
+                name: "validation_data",
+                reason: format!(
+                    "{}: observations of dimension {dim}, the training data's are {}",
+                    path.display(),
+                    data.observation_dim()
+                ),
+            }
+            .into());
+        }
+        return Ok((data, Some((held.sequences, held_labels))));
+    }
+    let fraction = args.validation_fraction();
     let count = file.sequences.len();
     // The preset's hold-out needs several conversations; with fewer (e.g. one
     // concatenated sequence) it is skipped. An explicit fraction is always honoured.
