@@ -1,7 +1,8 @@
 //! The HTTP service of `examples/service`: `POST /diarize` takes an audio file in
 //! any supported format as the request body and answers JSON turns; one
 //! [`Diarizer`] (encoder, speech detector, spectral clustering) is shared by every
-//! request, and a UIS-RNN model when one is given.
+//! request, and a UIS-RNN model when one is given (`main.rs` always gives one: the
+//! shipped model without `--model`).
 //!
 //! Query parameters, all optional: `method` (`spectral`, the default without a
 //! model, or `uisrnn`, the default with one), `num_speakers`, `min_speakers`,

@@ -1,4 +1,5 @@
-//! A diarization service over HTTP: one `Diarizer` shared by every request.
+//! A diarization service over HTTP: one `Diarizer` shared by every request; UIS-RNN
+//! with `--model`'s model or, without it, the shipped one.
 //!
 //! ```sh
 //! cargo run --release --example service -- --addr 127.0.0.1:8080 [--model model.bin] [--max-body-mb 64]
@@ -31,13 +32,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let device = cpu_device();
-    let uisrnn = match model {
-        Some(path) => Some(UisRnnLabeler::new(
-            UisRnn::load(path, &device)?,
-            InferenceConfig::default(),
-        )?),
-        None => None,
-    };
+    // The UIS-RNN model: --model's, else the one that ships with the library.
+    let uisrnn = Some(match model {
+        Some(path) => UisRnnLabeler::new(UisRnn::load(path, &device)?, InferenceConfig::default())?,
+        None => UisRnnLabeler::pretrained(&device)?,
+    });
     let service = Arc::new(Service {
         diarizer: Diarizer::builder(SpectralLabeler::default()).build()?,
         spectral: SpectralLabeler::default(),
