@@ -11,9 +11,11 @@
 #
 #   benches/accuracy/pretrained_table.sh CORPUS_DIR [MODEL]
 #
+# The "told each conversation's speaker count" rows use `evaluate --oracle-speakers`.
 # MODEL: a model file to score instead of the shipped one (e.g. a candidate from
 # benches/accuracy/train_pretrained.sh); FINETUNE=1 adds the model fine-tuned on
-# data/dev/train.npz (`train --from`, 1000 iterations). About 10 minutes on 2 cores.
+# data/dev/train.npz (`train --from`, 1000 iterations). About 20 s on 2 cores; 6 min
+# with FINETUNE=1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CORPUS="${1:?usage: pretrained_table.sh CORPUS_DIR [MODEL]}"
@@ -54,6 +56,13 @@ row() { # name, label flags...
     "$(audio "$@" --num-speakers 2 --audio data/real/sample.wav --reference-rttm data/real/sample.rttm)"
 }
 
+oracle_row() { # name, label flags...: each conversation told its true speaker count
+  local name=$1; shift
+  printf '| %s | %s | %s | | | |\n' "$name" \
+    "$(embeddings "$@" --oracle-speakers "$CORPUS/test.npz" "$CORPUS/test.rttm")" \
+    "$(embeddings "$@" --oracle-speakers data/dev/test.npz data/dev/test.rttm)"
+}
+
 SHIPPED=()
 if [ -n "$MODEL" ]; then SHIPPED=(--model "$MODEL"); fi
 echo "| method | real-voice test: accuracy / DER / speakers ($(
@@ -62,6 +71,8 @@ echo "| method | real-voice test: accuracy / DER / speakers ($(
 echo "|---|---|---|---|---|---|"
 row "spectral clustering" --method spectral
 row "UIS-RNN, ${MODEL:-the shipped model} (no flag)" "${SHIPPED[@]}"
+oracle_row "spectral clustering, told each conversation's speaker count" --method spectral
+oracle_row "UIS-RNN, ${MODEL:-the shipped model}, told each conversation's speaker count" "${SHIPPED[@]}"
 if [ -n "${FINETUNE:-}" ]; then
   start=$(date +%s)
   "$UISRNN" train --from "${MODEL:-crates/uisrnn-model/models/uisrnn-librispeech.safetensors}" --data data/dev/train.npz --model "$OUT/tuned.safetensors" \

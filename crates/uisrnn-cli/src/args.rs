@@ -520,6 +520,10 @@ pub struct EvaluateArgs {
     /// DER: do not score regions where reference speakers overlap.
     #[arg(long)]
     pub skip_overlap: bool,
+    /// Tell each sequence its true number of speakers (from its labels), as
+    /// `--num-speakers` would: the accuracy of a user who knows the count.
+    #[arg(long, conflicts_with_all = ["num_speakers", "min_speakers", "max_speakers"])]
+    pub oracle_speakers: bool,
 }
 
 /// The calibration grid.

@@ -508,6 +508,28 @@ fn spectral_clustering_evaluates_the_dev_test_split_like_the_package() {
     ]));
     let labels: Vec<Vec<usize>> = serde_json::from_str(&labels).unwrap();
     assert_eq!(labels.len(), 25);
+    // Told each conversation's true speaker count, spectral clustering finds exactly
+    // that many; the hint and --oracle-speakers exclude each other.
+    let evaluate_oracle = |extra: &[&str]| {
+        let mut args = vec![
+            "evaluate",
+            "--method",
+            "spectral",
+            "--data",
+            data.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        uisrnn(&args)
+    };
+    let oracle = stdout(&evaluate_oracle(&["--oracle-speakers"]));
+    assert!(
+        oracle.contains("mean speakers 2.48 predicted, 2.48 true"),
+        "{oracle}"
+    );
+    fails_with(
+        &evaluate_oracle(&["--oracle-speakers", "--num-speakers", "2"]),
+        "cannot be used with",
+    );
     // With no --model, the shipped model (real voices) on these synthetic ones:
     // measured accuracy 0.955, DER 0.051.
     let shipped = stdout(&uisrnn(&[

@@ -10,7 +10,9 @@ use uisrnn_data::{
 
 use crate::args::EvaluateArgs;
 use crate::commands::predict::file_id;
-use crate::commands::{label_sequences, read_labelled, require_times, write_text};
+use crate::commands::{
+    label_sequences, label_sequences_with_counts, read_labelled, require_times, write_text,
+};
 use crate::error::CliError;
 use uisrnn_data::window_turns;
 
@@ -24,7 +26,15 @@ pub fn run(args: &EvaluateArgs, quiet: bool) -> Result<(), CliError> {
     let (file, truth) = read_labelled(&args.data, "evaluate")?;
     let true_turns = args.reference_rttm.as_ref().map(read_rttm).transpose()?;
     require_times(&file, &args.data, true_turns.is_some())?;
-    let predicted = label_sequences(&args.labeling, &file.sequences, quiet)?;
+    let predicted = if args.oracle_speakers {
+        let counts: Vec<usize> = truth
+            .iter()
+            .map(|labels| number_of_speakers(labels))
+            .collect();
+        label_sequences_with_counts(&args.labeling, &file.sequences, &counts, quiet)?
+    } else {
+        label_sequences(&args.labeling, &file.sequences, quiet)?
+    };
 
     let mut lines = Vec::with_capacity(predicted.len() + 2);
     let mut accuracy_sum = 0.0;

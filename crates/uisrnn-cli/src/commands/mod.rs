@@ -23,7 +23,7 @@ use uisrnn_model::{
     CheckpointConfig, Device, IterationReport, ModelConfig, ModelError, TrainingConfig, UisRnn,
 };
 
-use uisrnn_pipeline::{Labeler, SpectralLabeler, UisRnnLabeler};
+use uisrnn_pipeline::{Labeler, PipelineError, SpeakerCount, SpectralLabeler, UisRnnLabeler};
 
 use crate::args::{DeviceArgs, LabelingArgs, MethodArg};
 use crate::error::CliError;
@@ -68,6 +68,32 @@ pub fn label_sequences(
     let labeler = labeler_for(labeling, quiet)?;
     let speakers = labeling.speakers.count();
     Ok(labeler.label_many(sequences, speakers)?)
+}
+
+/// Labels every sequence as `labeling` says, each told its own number of speakers
+/// (`counts`, one per sequence, overriding `labeling`'s bounds); errors name the
+/// sequence.
+pub fn label_sequences_with_counts(
+    labeling: &LabelingArgs,
+    sequences: &[ndarray::Array2<f64>],
+    counts: &[usize],
+    quiet: bool,
+) -> Result<Vec<Vec<usize>>, CliError> {
+    let labeler = labeler_for(labeling, quiet)?;
+    let labels = sequences
+        .iter()
+        .zip(counts)
+        .enumerate()
+        .map(|(index, (sequence, &count))| {
+            labeler
+                .label(sequence.view(), SpeakerCount::exactly(count))
+                .map_err(|source| PipelineError::Sequence {
+                    index,
+                    source: Box::new(source),
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(labels)
 }
 
 /// Fails with [`CliError::MissingTimes`] when `needed` and the file has no window
