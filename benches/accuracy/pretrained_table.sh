@@ -27,10 +27,10 @@ fi
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
-embeddings() { # label flags..., data, rttm: "accuracy DER speakers"
-  local n=$(($# - 2)) out
-  local data=${*:$((n + 1)):1} rttm=${*:$((n + 2)):1}
-  out=$("$UISRNN" evaluate "${@:1:$n}" --data "$data" --reference-rttm "$rttm" \
+embeddings() { # data, rttm, label flags...: "accuracy / DER / speakers"
+  local data=$1 rttm=$2 out
+  shift 2
+  out=$("$UISRNN" evaluate "$@" --data "$data" --reference-rttm "$rttm" \
     --central 0.4 --device cpu -q)
   printf '%.3f / %.3f / %.2f' \
     "$(echo "$out" | sed -n 's/^mean accuracy \([0-9.]*\)/\1/p')" \
@@ -49,8 +49,8 @@ audio() { # label flags..., then the audio files after --audio ... --reference-r
 row() { # name, label flags...
   local name=$1; shift
   printf '| %s | %s | %s | %s | %s | %s |\n' "$name" \
-    "$(embeddings "$@" "$CORPUS/test.npz" "$CORPUS/test.rttm")" \
-    "$(embeddings "$@" data/dev/test.npz data/dev/test.rttm)" \
+    "$(embeddings "$CORPUS/test.npz" "$CORPUS/test.rttm" "$@")" \
+    "$(embeddings data/dev/test.npz data/dev/test.rttm "$@")" \
     "$(audio "$@" --audio data/dev/audio/dte00{0,1,2}.wav --reference-rttm data/dev/test.rttm)" \
     "$(audio "$@" --audio data/real/sample.wav --reference-rttm data/real/sample.rttm)" \
     "$(audio "$@" --num-speakers 2 --audio data/real/sample.wav --reference-rttm data/real/sample.rttm)"
@@ -59,8 +59,8 @@ row() { # name, label flags...
 oracle_row() { # name, label flags...: each conversation told its true speaker count
   local name=$1; shift
   printf '| %s | %s | %s | | | |\n' "$name" \
-    "$(embeddings "$@" --oracle-speakers "$CORPUS/test.npz" "$CORPUS/test.rttm")" \
-    "$(embeddings "$@" --oracle-speakers data/dev/test.npz data/dev/test.rttm)"
+    "$(embeddings "$CORPUS/test.npz" "$CORPUS/test.rttm" "$@" --oracle-speakers)" \
+    "$(embeddings data/dev/test.npz data/dev/test.rttm "$@" --oracle-speakers)"
 }
 
 SHIPPED=()

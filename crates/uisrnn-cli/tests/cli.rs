@@ -469,18 +469,32 @@ fn augmentation_flags_train_and_bad_values_fail() {
 fn spectral_clustering_evaluates_the_dev_test_split_like_the_package() {
     let data = repo("data/dev/test.npz");
     let rttm = repo("data/dev/test.rttm");
-    let text = stdout(&uisrnn(&[
-        "evaluate",
-        "--method",
-        "spectral",
-        "--data",
-        data.to_str().unwrap(),
-        "--reference-rttm",
-        rttm.to_str().unwrap(),
-        "--central",
-        "0.4",
-        "--quiet",
-    ]));
+    // `evaluate` on the dev test split against its RTTM, with `extra` flags.
+    let evaluate = |extra: &[&str]| {
+        let mut args = vec![
+            "evaluate",
+            "--data",
+            data.to_str().unwrap(),
+            "--reference-rttm",
+            rttm.to_str().unwrap(),
+            "--central",
+            "0.4",
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        uisrnn(&args)
+    };
+    // The number after `prefix` on the line that starts with it.
+    let value = |text: &str, prefix: &str| -> f64 {
+        let line = text.lines().find(|l| l.starts_with(prefix)).unwrap();
+        line[prefix.len()..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let text = stdout(&evaluate(&["--method", "spectral"]));
     // spectralcluster 0.2.22 on the same embeddings: accuracy 0.962122, 23 of 25
     // speaker counts right, DER 0.040 (the dev set's README, pyannote.metrics).
     assert!(text.contains("mean accuracy 0.962122"), "{text}");
@@ -488,15 +502,7 @@ fn spectral_clustering_evaluates_the_dev_test_split_like_the_package() {
         text.contains("mean speakers 2.36 predicted, 2.48 true"),
         "{text}"
     );
-    let der: f64 = text
-        .lines()
-        .last()
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
+    let der = value(&text, "der ");
     assert!((der - 0.040).abs() < 0.0005, "{text}");
     let labels = stdout(&uisrnn(&[
         "predict",
@@ -510,50 +516,25 @@ fn spectral_clustering_evaluates_the_dev_test_split_like_the_package() {
     assert_eq!(labels.len(), 25);
     // Told each conversation's true speaker count, spectral clustering finds exactly
     // that many; the hint and --oracle-speakers exclude each other.
-    let evaluate_oracle = |extra: &[&str]| {
-        let mut args = vec![
-            "evaluate",
-            "--method",
-            "spectral",
-            "--data",
-            data.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        uisrnn(&args)
-    };
-    let oracle = stdout(&evaluate_oracle(&["--oracle-speakers"]));
+    let oracle = stdout(&evaluate(&["--method", "spectral", "--oracle-speakers"]));
     assert!(
         oracle.contains("mean speakers 2.48 predicted, 2.48 true"),
         "{oracle}"
     );
     fails_with(
-        &evaluate_oracle(&["--oracle-speakers", "--num-speakers", "2"]),
+        &evaluate(&[
+            "--method",
+            "spectral",
+            "--oracle-speakers",
+            "--num-speakers",
+            "2",
+        ]),
         "cannot be used with",
     );
     // With no --model, the shipped model (real voices) on these synthetic ones:
     // measured accuracy 0.955, DER 0.051.
-    let shipped = stdout(&uisrnn(&[
-        "evaluate",
-        "--data",
-        data.to_str().unwrap(),
-        "--reference-rttm",
-        repo("data/dev/test.rttm").to_str().unwrap(),
-        "--central",
-        "0.4",
-        "--quiet",
-        "--device",
-        "cpu",
-    ]));
-    let value = |prefix: &str| -> f64 {
-        let line = shipped.lines().find(|l| l.starts_with(prefix)).unwrap();
-        line[prefix.len()..]
-            .split_whitespace()
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap()
-    };
-    let (accuracy, der) = (value("mean accuracy "), value("der "));
+    let shipped = stdout(&evaluate(&["--device", "cpu"]));
+    let (accuracy, der) = (value(&shipped, "mean accuracy "), value(&shipped, "der "));
     assert!(accuracy >= 0.94, "{shipped}");
     assert!(der <= 0.065, "{shipped}");
 }
