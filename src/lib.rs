@@ -55,7 +55,10 @@ pub use uisrnn_model as model;
 pub use uisrnn_pipeline as pipeline;
 
 #[cfg(feature = "audio")]
-pub use uisrnn_pipeline::{Diarization, Diarizer, Labeler, SpectralLabeler, UisRnnLabeler};
+pub use uisrnn_pipeline::{
+    Diarization, Diarizer, DiarizerStream, Labeler, SpeakerCount, SpectralLabeler, StreamUpdate,
+    UisRnnLabeler,
+};
 
 pub use uisrnn_data::{
     DataError, SequenceFile, TrainingData, TransitionBias, read_sequence_file,

@@ -710,16 +710,27 @@ pub struct DiarizeArgs {
     /// The audio and how it is cut.
     #[command(flatten)]
     pub audio: AudioArgs,
-    /// Where to write the speaker turns.
-    #[arg(long)]
-    pub rttm: PathBuf,
+    /// Where to write the speaker turns (with --stream: also, at the end).
+    #[arg(long, required_unless_present = "stream")]
+    pub rttm: Option<PathBuf>,
     /// Also write the turns as JSON: an array with one object per file
     /// (`file_id`, `speakers`, `turns` of `start`, `end`, `speaker`).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "stream")]
     pub json: Option<PathBuf>,
     /// Print the DER (collar 0.25) against these true turns.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "stream")]
     pub reference_rttm: Option<PathBuf>,
+    /// Live: read one WAV stream (`--audio -`: standard input, or a file or FIFO)
+    /// as it arrives and print each speaker turn as an RTTM line on standard output
+    /// once it is final (UIS-RNN only; Silero's speech detector).
+    #[arg(long)]
+    pub stream: bool,
+    /// With --stream: a window's label waits at most this many seconds of later
+    /// windows for the beam search to agree, then takes the best hypothesis' (the
+    /// labels may then differ from offline decoding). Without it a label is final
+    /// only once every hypothesis agrees.
+    #[arg(long, requires = "stream", value_name = "SECONDS")]
+    pub decision_lag: Option<f64>,
 }
 
 /// `uisrnn calibrate`.

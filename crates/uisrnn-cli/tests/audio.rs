@@ -603,3 +603,91 @@ fn any_format_and_standard_input_embed_as_the_wav_does() {
     let turns = uisrnn_data::read_rttm(&rttm).unwrap();
     assert!(!turns.is_empty() && turns.iter().all(|t| t.file_id == "mp3"));
 }
+
+/// `diarize --stream --decision-lag 2`: turns come out while the audio is still
+/// arriving, and in the end are the RTTM file's, with a DER well below one
+/// speaker's.
+#[test]
+fn diarize_stream_prints_turns_as_the_audio_arrives() {
+    use std::io::{BufRead, Write};
+    use std::process::Stdio;
+    let dir = scratch("stream");
+    let rttm = dir.join("live.rttm");
+    let wav = std::fs::read(repo("data/dev/audio/dte002.wav")).unwrap();
+    let mut child = common::command(&[
+        "diarize",
+        "--stream",
+        "--audio",
+        "-",
+        "--rttm",
+        rttm.to_str().unwrap(),
+        "--decision-lag",
+        "2",
+        "--device",
+        "cpu",
+        "--quiet",
+    ])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (lines, received) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            lines.send(line.unwrap()).unwrap();
+        }
+    });
+    // Two thirds of the recording (its 44-byte header included), then wait for a
+    // turn before sending the rest.
+    let split = 44 + (wav.len() - 44) * 2 / 3 / 2 * 2;
+    stdin.write_all(&wav[..split]).unwrap();
+    stdin.flush().unwrap();
+    let first = received
+        .recv_timeout(std::time::Duration::from_secs(300))
+        .expect("a turn before the end of the audio");
+    assert!(first.starts_with("SPEAKER stdin 1 "), "{first}");
+    stdin.write_all(&wav[split..]).unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    reader.join().unwrap();
+    let mut printed = vec![first];
+    printed.extend(received.try_iter());
+    let written = std::fs::read_to_string(&rttm).unwrap();
+    assert_eq!(printed.join("\n") + "\n", written);
+    let mut turns = uisrnn_data::read_rttm(&rttm).unwrap();
+    turns.iter_mut().for_each(|t| t.file_id = "dte002".into());
+    let truth: Vec<_> = uisrnn_data::read_rttm(repo("data/dev/test.rttm"))
+        .unwrap()
+        .into_iter()
+        .filter(|t| t.file_id == "dte002")
+        .collect();
+    let options = uisrnn_data::DerOptions {
+        collar: 0.25,
+        skip_overlap: false,
+    };
+    let der = uisrnn_data::diarization_error_rate(&truth, &turns, &options)
+        .unwrap()
+        .der;
+    let mut one = turns.clone();
+    one.iter_mut().for_each(|t| t.speaker = "0".into());
+    let one = uisrnn_data::diarization_error_rate(&truth, &one, &options)
+        .unwrap()
+        .der;
+    eprintln!("dte002 through --stream: DER {der:.3}, one speaker {one:.3}");
+    assert!(der < one / 2.0, "DER {der} against {one}");
+    // Methods that need every window are refused before anything is read.
+    fails_in_one_line(
+        &uisrnn(&[
+            "diarize", "--stream", "--method", "spectral", "--audio", "-", "--device", "cpu",
+        ]),
+        "does not stream",
+    );
+}

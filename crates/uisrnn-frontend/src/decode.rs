@@ -7,10 +7,10 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use symphonia::core::audio::SampleBuffer;
-use symphonia::core::codecs::{CODEC_TYPE_NULL, DecoderOptions};
+use symphonia::core::codecs::{CODEC_TYPE_NULL, Decoder, DecoderOptions};
 use symphonia::core::errors::Error as DecodeError;
-use symphonia::core::formats::FormatOptions;
-use symphonia::core::io::{MediaSource, MediaSourceStream};
+use symphonia::core::formats::{FormatOptions, FormatReader};
+use symphonia::core::io::{MediaSource, MediaSourceStream, ReadOnlySource};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 
@@ -88,19 +88,26 @@ pub fn read_audio_from(mut reader: impl Read, source_name: &str) -> Result<Audio
     decode_audio(bytes, source_name)
 }
 
-/// [`decode_unguarded`], with a panic inside symphonia (its MP3 demuxer subtracts
-/// with overflow on some damaged headers, found by fuzzing: a panic where overflow
-/// checks are on, a wrapped value where they are off) turned into
-/// [`FrontendError::InvalidAudio`].
+/// Decodes a whole file through [`AudioDecoder`].
 fn decode<S: MediaSource + 'static>(
     source: S,
     extension: Option<&str>,
     path: &Path,
 ) -> Result<Audio> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        decode_unguarded(source, extension, path)
-    }))
-    .unwrap_or_else(|_| {
+    let mut decoder = AudioDecoder::new(source, extension, path)?;
+    let mut samples = Vec::new();
+    while let Some(chunk) = decoder.next_chunk()? {
+        samples.extend_from_slice(&chunk);
+    }
+    Audio::new(samples, decoder.sample_rate(), &path.display().to_string())
+}
+
+/// Runs `step`, with a panic inside symphonia (its MP3 demuxer subtracts with
+/// overflow on some damaged headers, found by fuzzing: a panic where overflow
+/// checks are on, a wrapped value where they are off) turned into
+/// [`FrontendError::InvalidAudio`].
+fn guarded<T>(path: &Path, step: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)).unwrap_or_else(|_| {
         Err(FrontendError::InvalidAudio {
             path: path.to_path_buf(),
             reason: "the decoder failed on damaged data".into(),
@@ -108,133 +115,331 @@ fn decode<S: MediaSource + 'static>(
     })
 }
 
-fn decode_unguarded<S: MediaSource + 'static>(
-    mut source: S,
-    extension: Option<&str>,
-    path: &Path,
-) -> Result<Audio> {
-    let invalid = |reason: String| FrontendError::InvalidAudio {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let unsupported = |format: String| FrontendError::UnsupportedFormat {
-        path: path.to_path_buf(),
-        format,
-    };
-    check_flac_comments(&mut source, path)?;
-    check_mp4_boxes(&mut source, path)?;
-    let stream: Box<dyn MediaSource> = match rf64_as_riff(&mut source, path)? {
-        Some(header) => {
-            Box::new(PatchedHeader::new(source, header).map_err(|e| invalid(e.to_string()))?)
-        }
-        None => Box::new(source),
-    };
-    let stream = MediaSourceStream::new(stream, Default::default());
-    let mut hint = Hint::new();
-    if let Some(extension) = extension {
-        hint.with_extension(extension);
-    }
-    let options = FormatOptions {
-        // Drops MP3's and Vorbis's encoder delay and padding, as ffmpeg and
-        // soundfile do, so that times match the original recording.
-        enable_gapless: true,
-        ..Default::default()
-    };
-    let probed = symphonia::default::get_probe()
-        .format(&hint, stream, &options, &MetadataOptions::default())
-        .map_err(|e| match e {
-            DecodeError::Unsupported(_) => unsupported(
-                "not a container this crate reads (WAV, FLAC, MP3, OGG, MP4/M4A)".into(),
-            ),
-            other => invalid(describe(&other)),
-        })?;
-    let mut format = probed.format;
-    let track = format
-        .tracks()
-        .iter()
-        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
-        .ok_or_else(|| invalid("no audio track".into()))?;
-    let track_id = track.id;
-    let params = track.codec_params.clone();
-    let codecs = symphonia::default::get_codecs();
-    let codec_name = codecs
-        .get_codec(params.codec)
-        .map(|d| d.short_name)
-        .ok_or_else(|| unsupported("an audio codec this crate does not decode".into()))?;
-    let sample_rate = params
-        .sample_rate
-        .ok_or_else(|| invalid("the header gives no sample rate".into()))?;
-    if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&sample_rate) {
-        return Err(invalid(format!(
-            "the header claims {sample_rate} Hz, outside {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz"
-        )));
-    }
-    if params.channels.is_some_and(|c| c.count() == 0) {
-        return Err(invalid("zero channels".into()));
-    }
-    let mut decoder = codecs
-        .make(&params, &DecoderOptions::default())
-        .map_err(|e| unsupported(format!("{codec_name}: {}", describe(&e))))?;
+/// An audio file decoded packet by packet and mixed down to mono: what
+/// [`read_audio`] reads whole, in pieces, so that a long recording is never held in
+/// memory (a packet is a few thousand samples).
+///
+/// ```no_run
+/// use uisrnn_frontend::decode::AudioDecoder;
+///
+/// let mut decoder = AudioDecoder::open("four-hour-meeting.flac")?;
+/// let mut seconds = 0.0;
+/// while let Some(chunk) = decoder.next_chunk()? {
+///     seconds += chunk.len() as f64 / decoder.sample_rate() as f64;
+/// }
+/// println!("{seconds:.0} s");
+/// # Ok::<(), uisrnn_frontend::FrontendError>(())
+/// ```
+pub struct AudioDecoder {
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn Decoder>,
+    track_id: u32,
+    sample_rate: u32,
+    codec_name: &'static str,
+    /// The frame count a lossless header promises (a shorter file was cut).
+    promised_frames: Option<u64>,
+    buffer: Option<SampleBuffer<f32>>,
+    /// Mono samples returned so far.
+    frames: u64,
+    path: PathBuf,
+    finished: bool,
+}
 
-    let mut samples = Vec::new();
-    let mut buffer: Option<SampleBuffer<f32>> = None;
-    loop {
-        let packet = match format.next_packet() {
-            Ok(packet) => packet,
-            Err(DecodeError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-            Err(DecodeError::ResetRequired) => {
-                return Err(unsupported("a stream whose format changes midway".into()));
-            }
-            Err(other) => return Err(invalid(describe(&other))),
-        };
-        if packet.track_id() != track_id {
-            continue;
+impl AudioDecoder {
+    /// Opens an audio file of any supported format (a pipe or device is read whole
+    /// first, as standard input is).
+    ///
+    /// # Errors
+    /// As [`read_audio`], for what the file's header says; damage further in is
+    /// found by [`AudioDecoder::next_chunk`].
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let mut file = std::fs::File::open(path).map_err(|source| FrontendError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if !file.is_seekable() {
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes)
+                .map_err(|source| FrontendError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+            return Self::from_bytes(bytes, &path.display().to_string());
         }
-        let decoded = decoder
-            .decode(&packet)
-            .map_err(|e| invalid(format!("{codec_name}: {}", describe(&e))))?;
-        let spec = *decoded.spec();
-        let channels = spec.channels.count();
-        if spec.rate != sample_rate {
+        let extension = path.extension().and_then(|e| e.to_str());
+        Self::new(file, extension, path)
+    }
+
+    /// Decodes a file held in memory (`Vec<u8>`, `Arc<[u8]>`, ...); `source_name`
+    /// names it in messages.
+    ///
+    /// # Errors
+    /// As [`AudioDecoder::open`].
+    pub fn from_bytes<B>(bytes: B, source_name: &str) -> Result<Self>
+    where
+        B: AsRef<[u8]> + Send + Sync + 'static,
+    {
+        Self::new(std::io::Cursor::new(bytes), None, Path::new(source_name))
+    }
+
+    fn new<S: MediaSource + 'static>(
+        source: S,
+        extension: Option<&str>,
+        path: &Path,
+    ) -> Result<Self> {
+        guarded(path, || Self::new_unguarded(source, extension, path))
+    }
+
+    fn new_unguarded<S: MediaSource + 'static>(
+        mut source: S,
+        extension: Option<&str>,
+        path: &Path,
+    ) -> Result<Self> {
+        let invalid = |reason: String| FrontendError::InvalidAudio {
+            path: path.to_path_buf(),
+            reason,
+        };
+        check_flac_comments(&mut source, path)?;
+        check_mp4_boxes(&mut source, path)?;
+        let stream: Box<dyn MediaSource> = match rf64_as_riff(&mut source, path)? {
+            Some(header) => {
+                Box::new(PatchedHeader::new(source, header).map_err(|e| invalid(e.to_string()))?)
+            }
+            None => Box::new(source),
+        };
+        Self::from_stream(stream, extension, path, false)
+    }
+
+    /// A WAV file read as it arrives (standard input from a recorder, a socket),
+    /// without seeking: its packets come as their bytes do. The header of a live
+    /// recording cannot know its length, so a stream that ends early is not an
+    /// error. Only WAV: the other formats' checks against hostile headers need to
+    /// look ahead, and MP4 keeps its index at the end.
+    ///
+    /// # Errors
+    /// [`FrontendError::UnsupportedFormat`] for anything but a RIFF WAV;
+    /// [`FrontendError::Io`] when reading fails; those of [`AudioDecoder::open`].
+    pub fn live<R>(mut reader: R, source_name: &str) -> Result<Self>
+    where
+        R: Read + Send + Sync + 'static,
+    {
+        let path = Path::new(source_name);
+        let mut magic = [0_u8; 4];
+        reader
+            .read_exact(&mut magic)
+            .map_err(|source| FrontendError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        if &magic != b"RIFF" {
+            return Err(FrontendError::UnsupportedFormat {
+                path: path.to_path_buf(),
+                format: "a live stream must be WAV (RIFF)".into(),
+            });
+        }
+        let source = ReadOnlySource::new(std::io::Cursor::new(magic).chain(reader));
+        guarded(path, || {
+            Self::from_stream(Box::new(source), Some("wav"), path, true)
+        })
+    }
+
+    fn from_stream(
+        stream: Box<dyn MediaSource>,
+        extension: Option<&str>,
+        path: &Path,
+        live: bool,
+    ) -> Result<Self> {
+        let invalid = |reason: String| FrontendError::InvalidAudio {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let unsupported = |format: String| FrontendError::UnsupportedFormat {
+            path: path.to_path_buf(),
+            format,
+        };
+        let stream = MediaSourceStream::new(stream, Default::default());
+        let mut hint = Hint::new();
+        if let Some(extension) = extension {
+            hint.with_extension(extension);
+        }
+        let options = FormatOptions {
+            // Drops MP3's and Vorbis's encoder delay and padding, as ffmpeg and
+            // soundfile do, so that times match the original recording.
+            enable_gapless: true,
+            ..Default::default()
+        };
+        let probed = symphonia::default::get_probe()
+            .format(&hint, stream, &options, &MetadataOptions::default())
+            .map_err(|e| match e {
+                DecodeError::Unsupported(_) => unsupported(
+                    "not a container this crate reads (WAV, FLAC, MP3, OGG, MP4/M4A)".into(),
+                ),
+                other => invalid(describe(&other)),
+            })?;
+        let format = probed.format;
+        let track = format
+            .tracks()
+            .iter()
+            .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+            .ok_or_else(|| invalid("no audio track".into()))?;
+        let track_id = track.id;
+        let params = track.codec_params.clone();
+        let codecs = symphonia::default::get_codecs();
+        let codec_name = codecs
+            .get_codec(params.codec)
+            .map(|d| d.short_name)
+            .ok_or_else(|| unsupported("an audio codec this crate does not decode".into()))?;
+        let sample_rate = params
+            .sample_rate
+            .ok_or_else(|| invalid("the header gives no sample rate".into()))?;
+        if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&sample_rate) {
             return Err(invalid(format!(
-                "the sample rate changes from {sample_rate} to {} Hz midway",
-                spec.rate
+                "the header claims {sample_rate} Hz, outside {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz"
             )));
         }
-        if channels == 0 {
+        if params.channels.is_some_and(|c| c.count() == 0) {
             return Err(invalid("zero channels".into()));
         }
-        let frames = decoded.frames();
-        if frames == 0 {
-            continue;
+        let decoder = codecs
+            .make(&params, &DecoderOptions::default())
+            .map_err(|e| unsupported(format!("{codec_name}: {}", describe(&e))))?;
+        let lossless = codec_name.starts_with("pcm") || codec_name == "flac";
+        Ok(Self {
+            format,
+            decoder,
+            track_id,
+            sample_rate,
+            codec_name,
+            promised_frames: params.n_frames.filter(|_| lossless && !live),
+            buffer: None,
+            frames: 0,
+            path: path.to_path_buf(),
+            finished: false,
+        })
+    }
+
+    /// The file's sampling rate.
+    pub fn sample_rate(&self) -> u32 {
+        self.sample_rate
+    }
+
+    /// The file's name, as messages give it.
+    pub fn source_name(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    /// The next packet's mono samples (never empty), or `None` at the end of the
+    /// file.
+    ///
+    /// # Errors
+    /// [`FrontendError::InvalidAudio`] for damaged or truncated data (a lossless
+    /// file shorter than its header says is found at its end);
+    /// [`FrontendError::UnsupportedFormat`] for a stream whose format changes
+    /// midway; [`FrontendError::NonFinite`] for a NaN or infinite sample;
+    /// [`FrontendError::Empty`] for a file with no samples. After an error or the
+    /// end, `None`.
+    pub fn next_chunk(&mut self) -> Result<Option<Vec<f32>>> {
+        if self.finished {
+            return Ok(None);
         }
-        let buffer = match &mut buffer {
-            Some(b) if b.capacity() >= frames * channels => b,
-            slot => slot.insert(SampleBuffer::new(decoded.capacity() as u64, spec)),
+        let path = self.path.clone();
+        let result = guarded(&path, || self.next_unguarded());
+        if !matches!(result, Ok(Some(_))) {
+            self.finished = true;
+        }
+        result
+    }
+
+    fn next_unguarded(&mut self) -> Result<Option<Vec<f32>>> {
+        let path = &self.path;
+        let invalid = |reason: String| FrontendError::InvalidAudio {
+            path: path.clone(),
+            reason,
         };
-        buffer.copy_interleaved_ref(decoded);
-        let interleaved = &buffer.samples()[..frames * channels];
-        if channels == 1 {
-            samples.extend_from_slice(interleaved);
-        } else {
-            samples.extend(
+        let codec_name = self.codec_name;
+        loop {
+            let packet = match self.format.next_packet() {
+                Ok(packet) => packet,
+                Err(DecodeError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return self.end().map(|()| None);
+                }
+                Err(DecodeError::ResetRequired) => {
+                    return Err(FrontendError::UnsupportedFormat {
+                        path: path.clone(),
+                        format: "a stream whose format changes midway".into(),
+                    });
+                }
+                Err(other) => return Err(invalid(describe(&other))),
+            };
+            if packet.track_id() != self.track_id {
+                continue;
+            }
+            let decoded = self
+                .decoder
+                .decode(&packet)
+                .map_err(|e| invalid(format!("{codec_name}: {}", describe(&e))))?;
+            let spec = *decoded.spec();
+            let channels = spec.channels.count();
+            if spec.rate != self.sample_rate {
+                return Err(invalid(format!(
+                    "the sample rate changes from {} to {} Hz midway",
+                    self.sample_rate, spec.rate
+                )));
+            }
+            if channels == 0 {
+                return Err(invalid("zero channels".into()));
+            }
+            let frames = decoded.frames();
+            if frames == 0 {
+                continue;
+            }
+            let buffer = match &mut self.buffer {
+                Some(b) if b.capacity() >= frames * channels => b,
+                slot => slot.insert(SampleBuffer::new(decoded.capacity() as u64, spec)),
+            };
+            buffer.copy_interleaved_ref(decoded);
+            let interleaved = &buffer.samples()[..frames * channels];
+            let mono: Vec<f32> = if channels == 1 {
+                interleaved.to_vec()
+            } else {
                 interleaved
                     .chunks_exact(channels)
-                    .map(|frame| frame.iter().sum::<f32>() / channels as f32),
-            );
+                    .map(|frame| frame.iter().sum::<f32>() / channels as f32)
+                    .collect()
+            };
+            if let Some(at) = mono.iter().position(|x| !x.is_finite()) {
+                return Err(FrontendError::NonFinite {
+                    source_name: path.display().to_string(),
+                    index: self.frames as usize + at,
+                });
+            }
+            self.frames += mono.len() as u64;
+            return Ok(Some(mono));
         }
     }
-    // Lossless formats say how many frames they hold: fewer means the file was cut.
-    let lossless = codec_name.starts_with("pcm") || codec_name == "flac";
-    if let Some(expected) = params.n_frames.filter(|_| lossless)
-        && (samples.len() as u64) < expected
-    {
-        return Err(invalid(format!(
-            "truncated: the header promises {expected} frames, the file holds {}",
-            samples.len()
-        )));
+
+    /// The checks of a file's end: lossless formats say how many frames they hold
+    /// (fewer means the file was cut), and a file needs a sample.
+    fn end(&self) -> Result<()> {
+        if let Some(expected) = self.promised_frames
+            && self.frames < expected
+        {
+            return Err(FrontendError::InvalidAudio {
+                path: self.path.clone(),
+                reason: format!(
+                    "truncated: the header promises {expected} frames, the file holds {}",
+                    self.frames
+                ),
+            });
+        }
+        if self.frames == 0 {
+            return Err(FrontendError::Empty {
+                source_name: self.path.display().to_string(),
+            });
+        }
+        Ok(())
     }
-    Audio::new(samples, sample_rate, &path.display().to_string())
 }
 
 /// symphonia's error as a sentence (its I/O errors say "end of file" for a cut

@@ -9,11 +9,26 @@ use crate::audio::{Audio, SAMPLE_RATE};
 use crate::encoder::{HIDDEN, SpeakerEncoder};
 use crate::error::{FrontendError, Result};
 use crate::mel::{HOP, MelSpectrogram, N_MELS};
-use crate::silero::SileroVad;
+use crate::silero::{BLOCK_CHUNKS, CHUNK, SileroState, SileroVad};
+use crate::source::AudioSource;
 use crate::speech::{Level, SpeechRegions, Vad};
 use crate::timestamps::speech_timestamps;
-use crate::vad::{VAD_FRAME, speech_mask};
-use crate::volume::{TARGET_DBFS, normalize_volume, normalize_volume_on};
+use crate::vad::{SpeechFlags, VAD_FRAME, smooth_flags, speech_mask};
+use crate::volume::{
+    LevelMeter, SpeechLevelMeter, TARGET_DBFS, apply_gain, normalize_volume, normalize_volume_on,
+};
+
+/// What the first pass over a recording finds.
+struct Scan {
+    /// Its length at 16 kHz.
+    samples: usize,
+    /// Its duration at its own rate.
+    seconds: f64,
+    /// The level of all of it.
+    level: LevelMeter,
+    /// Silero's speech probabilities, when asked for.
+    probabilities: Vec<f32>,
+}
 
 /// Mel frames per second (10 ms hop).
 const FRAMES_PER_SECOND: f64 = SAMPLE_RATE as f64 / HOP as f64;
@@ -107,7 +122,7 @@ impl EmbedConfig {
     }
 
     /// Window and hop in mel frames (10 ms each).
-    fn frames(&self) -> (usize, usize) {
+    pub(crate) fn frames(&self) -> (usize, usize) {
         (
             (self.window * FRAMES_PER_SECOND).round() as usize,
             (self.hop * FRAMES_PER_SECOND).round() as usize,
@@ -236,6 +251,11 @@ impl Frontend {
         Self::new(SpeakerEncoder::pretrained(device)?)
     }
 
+    /// The mel spectrogram.
+    pub fn mel_spectrogram(&self) -> &MelSpectrogram {
+        &self.mel
+    }
+
     /// The Silero VAD network.
     pub fn silero(&self) -> &SileroVad {
         &self.silero
@@ -309,13 +329,14 @@ impl Frontend {
     /// starts 0, hop, 2 hop, ... while the window fits) over the volume-normalised
     /// audio, keeping those with at least `config.min_speech` seconds of speech
     /// found by `config.vad`. `progress(done, total)` is called after each batch of
-    /// windows.
+    /// windows. The same as [`Frontend::embed_source`] with
+    /// [`AudioSource::Samples`].
     ///
     /// # Errors
     /// [`FrontendError::TooShort`] for audio shorter than one window;
     /// [`FrontendError::NoSpeech`] when no speech is found, or no window has enough
     /// (unless `config.allow_no_speech`, which gives no windows);
-    /// those of [`Frontend::prepare`] and [`EmbedConfig::check`].
+    /// [`FrontendError::InvalidConfig`] from [`EmbedConfig::check`].
     pub fn embed_windows<P>(
         &self,
         audio: &Audio,
@@ -326,9 +347,13 @@ impl Frontend {
     where
         P: FnMut(usize, usize),
     {
-        Self::check_input(audio, config, source_name)?;
-        let prepared = self.prepare(audio, &config.vad, config.level)?;
-        self.embed_prepared(&prepared, config, source_name, progress)
+        self.embed_named(
+            &AudioSource::Samples(audio),
+            None,
+            config,
+            source_name,
+            progress,
+        )
     }
 
     /// Like [`Frontend::embed_windows`] with the speech given (sample ranges of the
@@ -347,85 +372,123 @@ impl Frontend {
     where
         P: FnMut(usize, usize),
     {
-        Self::check_input(audio, config, source_name)?;
-        let prepared = self.prepare_with_speech(audio, speech, config.level)?;
-        self.embed_prepared(&prepared, config, source_name, progress)
+        let source = AudioSource::Samples(audio);
+        self.embed_named(&source, Some(speech), config, source_name, progress)
     }
 
-    fn check_input(audio: &Audio, config: &EmbedConfig, source_name: &str) -> Result<()> {
-        config.check()?;
-        if audio.seconds() < config.window {
-            return Err(FrontendError::TooShort {
-                source_name: source_name.into(),
-                seconds: audio.seconds(),
-                window: config.window,
-            });
-        }
-        Ok(())
-    }
-
-    /// The windows of prepared audio (see [`Frontend::embed_windows`]).
+    /// [`Frontend::embed_windows`] of a recording read in passes of 16 kHz pieces
+    /// (a file is decoded again for each), so that memory does not grow with its
+    /// length: the first pass finds its length, its speech (`speech` when given,
+    /// otherwise `config.vad`'s; WebRTC's needs the level first, so it takes a
+    /// pass of its own) and its level, then the windows are embedded as the last
+    /// pass reaches them. A file is read two to three times; the windows equal
+    /// [`Frontend::embed_windows`] of the decoded file, value for value.
+    ///
+    /// ```no_run
+    /// use uisrnn_frontend::{AudioSource, EmbedConfig, Frontend};
+    ///
+    /// let frontend = Frontend::pretrained(&burn::tensor::Device::flex())?;
+    /// let source = AudioSource::File("four-hours.flac".as_ref());
+    /// let windows = frontend.embed_source(&source, None, &EmbedConfig::default(), |_, _| {})?;
+    /// # Ok::<(), uisrnn_frontend::FrontendError>(())
+    /// ```
     ///
     /// # Errors
-    /// [`FrontendError::NoSpeech`] as in [`Frontend::embed_windows`].
-    pub fn embed_prepared<P>(
+    /// As [`Frontend::embed_windows`]; those of decoding
+    /// ([`crate::decode::AudioDecoder::next_chunk`]).
+    pub fn embed_source<P>(
         &self,
-        prepared: &Prepared,
+        source: &AudioSource<'_>,
+        speech: Option<SpeechRegions>,
+        config: &EmbedConfig,
+        progress: P,
+    ) -> Result<WindowEmbeddings>
+    where
+        P: FnMut(usize, usize),
+    {
+        self.embed_named(source, speech, config, &source.name(), progress)
+    }
+
+    fn embed_named<P>(
+        &self,
+        source: &AudioSource<'_>,
+        speech: Option<SpeechRegions>,
         config: &EmbedConfig,
         source_name: &str,
-        mut progress: P,
+        progress: P,
     ) -> Result<WindowEmbeddings>
     where
         P: FnMut(usize, usize),
     {
         config.check()?;
-        if prepared.speech.is_empty() {
-            if config.allow_no_speech {
-                return Ok(WindowEmbeddings {
-                    vectors: Array2::zeros((0, HIDDEN)),
-                    starts: Vec::new(),
-                    ends: Vec::new(),
-                    speech: Vec::new(),
-                });
-            }
-            return Err(FrontendError::NoSpeech {
+        let silero = speech.is_none() && matches!(config.vad, Vad::Silero(_));
+        let scan = self.scan(source, silero)?;
+        if scan.seconds < config.window {
+            return Err(FrontendError::TooShort {
                 source_name: source_name.into(),
+                seconds: scan.seconds,
+                window: config.window,
             });
         }
-        let mel = self.mel(&prepared.samples);
+        let with_level = |speech: SpeechRegions| -> Result<(SpeechRegions, Option<f32>)> {
+            let speech = speech.clipped(scan.samples);
+            let gain = match config.level {
+                Level::Recording => scan.level.gain(TARGET_DBFS),
+                Level::Speech => Self::speech_level(source, &speech)?.gain(TARGET_DBFS),
+            };
+            Ok((speech, gain))
+        };
+        let (speech, gain) = match (speech, &config.vad) {
+            (Some(speech), _) => with_level(speech)?,
+            (None, Vad::Silero(silero)) => with_level(SpeechRegions::new(speech_timestamps(
+                &scan.probabilities,
+                scan.samples,
+                silero,
+            )?))?,
+            // resemblyzer's order: the level of the whole recording, then the
+            // detector on the normalised samples.
+            (None, Vad::WebRtc) => {
+                let gain = scan.level.gain(TARGET_DBFS);
+                (Self::webrtc_speech(source, gain)?, gain)
+            }
+        };
+        let none = || WindowEmbeddings {
+            vectors: Array2::zeros((0, HIDDEN)),
+            starts: Vec::new(),
+            ends: Vec::new(),
+            speech: Vec::new(),
+        };
+        let no_speech = || FrontendError::NoSpeech {
+            source_name: source_name.into(),
+        };
+        if speech.is_empty() {
+            return if config.allow_no_speech {
+                Ok(none())
+            } else {
+                Err(no_speech())
+            };
+        }
         let (window, hop) = config.frames();
+        let frames = MelSpectrogram::num_frames(scan.samples);
         let mut starts = Vec::new();
-        let mut speech = Vec::new();
+        let mut seconds = Vec::new();
         let mut first = 0;
-        while first + window <= mel.nrows() {
-            let seconds = prepared
-                .speech
-                .seconds_between(first * HOP, (first + window) * HOP);
-            if config.min_speech == 0.0 || seconds >= config.min_speech - 1e-9 {
+        while first + window <= frames {
+            let inside = speech.seconds_between(first * HOP, (first + window) * HOP);
+            if config.min_speech == 0.0 || inside >= config.min_speech - 1e-9 {
                 starts.push(first);
-                speech.push(seconds);
+                seconds.push(inside);
             }
             first += hop;
         }
-        if starts.is_empty() && !config.allow_no_speech {
-            return Err(FrontendError::NoSpeech {
-                source_name: source_name.into(),
-            });
+        if starts.is_empty() {
+            return if config.allow_no_speech {
+                Ok(none())
+            } else {
+                Err(no_speech())
+            };
         }
-        let mut vectors = Array2::<f32>::zeros((starts.len(), HIDDEN));
-        for (chunk_index, chunk) in starts.chunks(config.batch).enumerate() {
-            let mut mels = Array3::<f32>::zeros((chunk.len(), window, N_MELS));
-            for (b, &first) in chunk.iter().enumerate() {
-                mels.slice_mut(s![b, .., ..])
-                    .assign(&mel.slice(s![first..first + window, ..]));
-            }
-            let embedded = self.encoder.encode(&mels)?.embeddings(config.relu);
-            let offset = chunk_index * config.batch;
-            vectors
-                .slice_mut(s![offset..offset + chunk.len(), ..])
-                .assign(&embedded);
-            progress(offset + chunk.len(), starts.len());
-        }
+        let vectors = self.encode_windows(source, gain, &starts, config, progress)?;
         Ok(WindowEmbeddings {
             vectors,
             starts: starts
@@ -436,8 +499,139 @@ impl Frontend {
                 .iter()
                 .map(|&f| (f + window) as f64 / FRAMES_PER_SECOND)
                 .collect(),
-            speech,
+            speech: seconds,
         })
+    }
+
+    /// The first pass: the length at 16 kHz, the level of the whole recording, and
+    /// Silero's probabilities when asked for (fed in the blocks its offline run
+    /// uses, so they are the same values).
+    fn scan(&self, source: &AudioSource<'_>, silero: bool) -> Result<Scan> {
+        let mut pass = source.pass()?;
+        let mut level = LevelMeter::default();
+        let mut state = SileroState::new();
+        let mut probabilities = Vec::new();
+        let mut block = Vec::new();
+        let block_len = BLOCK_CHUNKS * CHUNK;
+        let mut samples = 0;
+        while let Some(piece) = pass.next_piece()? {
+            samples += piece.len();
+            level.add(&piece);
+            if silero {
+                block.extend_from_slice(&piece);
+                if block.len() >= block_len {
+                    let whole = block.len() / block_len * block_len;
+                    probabilities.extend(self.silero.push(&mut state, &block[..whole]));
+                    block.drain(..whole);
+                }
+            }
+        }
+        if silero {
+            probabilities.extend(self.silero.push(&mut state, &block));
+            probabilities.extend(self.silero.finish(&mut state));
+        }
+        Ok(Scan {
+            samples,
+            seconds: pass.seconds_read(),
+            level,
+            probabilities,
+        })
+    }
+
+    /// A pass measuring the level of the speech.
+    fn speech_level(source: &AudioSource<'_>, speech: &SpeechRegions) -> Result<SpeechLevelMeter> {
+        let mut pass = source.pass()?;
+        let mut meter = SpeechLevelMeter::new(speech.clone());
+        while let Some(piece) = pass.next_piece()? {
+            meter.add(&piece);
+        }
+        Ok(meter)
+    }
+
+    /// A pass of WebRTC's detector over the normalised samples.
+    fn webrtc_speech(source: &AudioSource<'_>, gain: Option<f32>) -> Result<SpeechRegions> {
+        let mut pass = source.pass()?;
+        let mut detector = SpeechFlags::new();
+        let mut flags = Vec::new();
+        while let Some(piece) = pass.next_piece()? {
+            flags.extend(detector.push(&apply_gain(&piece, gain))?);
+        }
+        Ok(SpeechRegions::from_frame_mask(
+            &smooth_flags(&flags),
+            VAD_FRAME,
+        ))
+    }
+
+    /// The last pass: the normalised samples' mel frames, and each window (first
+    /// frames `starts`) encoded in batches of `config.batch` as soon as the frames
+    /// of the batch's last window are known. Holds a batch's frames.
+    fn encode_windows<P>(
+        &self,
+        source: &AudioSource<'_>,
+        gain: Option<f32>,
+        starts: &[usize],
+        config: &EmbedConfig,
+        mut progress: P,
+    ) -> Result<Array2<f32>>
+    where
+        P: FnMut(usize, usize),
+    {
+        let (window, _) = config.frames();
+        let mut vectors = Array2::<f32>::zeros((starts.len(), HIDDEN));
+        let mut batches = starts.chunks(config.batch).enumerate().peekable();
+        // Mel frames from frame index `base` on.
+        let mut frames: Vec<[f32; N_MELS]> = Vec::new();
+        let mut base = 0;
+        let mut mel = self.mel.stream();
+        let mut pass = source.pass()?;
+        let mut ended = false;
+        while batches.peek().is_some() {
+            if !ended {
+                match pass.next_piece()? {
+                    Some(piece) => frames.extend(mel.push(&apply_gain(&piece, gain))),
+                    None => {
+                        frames.extend(mel.finish());
+                        ended = true;
+                    }
+                }
+            }
+            while let Some(&(index, batch)) = batches.peek() {
+                let last = *batch.last().expect("chunks are not empty");
+                if base + frames.len() < last + window {
+                    break;
+                }
+                let mut mels = Array3::<f32>::zeros((batch.len(), window, N_MELS));
+                for (b, &first) in batch.iter().enumerate() {
+                    for (t, frame) in frames[first - base..first - base + window]
+                        .iter()
+                        .enumerate()
+                    {
+                        mels.slice_mut(s![b, t, ..])
+                            .assign(&ndarray::ArrayView1::from(&frame[..]));
+                    }
+                }
+                let embedded = self.encoder.encode(&mels)?.embeddings(config.relu);
+                let offset = index * config.batch;
+                vectors
+                    .slice_mut(s![offset..offset + batch.len(), ..])
+                    .assign(&embedded);
+                progress(offset + batch.len(), starts.len());
+                batches.next();
+                // Frames before the next batch's first window are not needed again.
+                // (The next window may start past the frames known so far.)
+                if let Some((_, next)) = batches.peek() {
+                    let keep_from = next[0].clamp(base, base + frames.len());
+                    frames.drain(..keep_from - base);
+                    base = keep_from;
+                }
+            }
+            if ended && batches.peek().is_some() {
+                return Err(FrontendError::Backend(
+                    "the recording ended before its last window (read twice, it changed?)".into(),
+                ));
+            }
+        }
+        Ok(vectors)
     }
 
     /// resemblyzer's `embed_utterance(wav, rate=1.3, min_coverage=0.75)` on the

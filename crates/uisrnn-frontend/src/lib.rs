@@ -6,7 +6,10 @@
 //!
 //! - [`decode`]: audio files in (symphonia: WAV, RF64, FLAC, MP3, OGG Vorbis, AAC in
 //!   MP4/M4A), mixed to mono.
-//! - [`audio`]: checked mono samples, resampled to 16 kHz (rubato).
+//! - [`audio`]: checked mono samples, resampled to 16 kHz (rubato), whole or as a
+//!   stream.
+//! - [`source`]: where a recording comes from (a file, an encoded file in memory,
+//!   samples), read in passes of pieces so that long files are never held whole.
 //! - [`volume`]: normalised to -30 dBFS, increase only (measured on the speech with
 //!   Silero, on the whole file with WebRTC, as resemblyzer).
 //! - [`silero`], [`timestamps`]: Silero VAD 6 (the default speech detector) and the
@@ -19,6 +22,8 @@
 //!   weights built in ([`encoder::PRETRAINED`]; Apache-2.0, see NOTICE).
 //! - [`embed`](mod@embed): windows (1.2 s every 0.4 s by default) and resemblyzer's
 //!   utterance embedding.
+//! - [`live`]: the same windows from live audio, each as soon as its speech is
+//!   decided.
 
 pub mod audio;
 pub mod decode;
@@ -26,18 +31,22 @@ pub mod embed;
 pub mod encoder;
 pub mod error;
 mod host_lstm;
+pub mod live;
 pub mod mel;
 pub mod silero;
+pub mod source;
 pub mod speech;
 pub mod timestamps;
 pub mod vad;
 pub mod volume;
 
 pub use audio::{Audio, SAMPLE_RATE, resample};
-pub use decode::{decode_audio, read_audio, read_audio_from};
+pub use decode::{AudioDecoder, decode_audio, read_audio, read_audio_from};
 pub use embed::{EmbedConfig, Frontend, Prepared, UtteranceEmbedding, WindowEmbeddings};
 pub use encoder::SpeakerEncoder;
 pub use error::{FrontendError, Result};
+pub use live::{LiveFrontend, LiveWindow};
 pub use silero::{SileroState, SileroVad};
+pub use source::AudioSource;
 pub use speech::{Level, SpeechRegions, Vad};
 pub use timestamps::{SileroConfig, SpeechSegmenter, speech_timestamps};

@@ -65,37 +65,161 @@ impl MelSpectrogram {
     /// The spectrogram of 16 kHz `samples`, `[frames, 40]`.
     pub fn compute(&self, samples: &[f32]) -> Array2<f32> {
         let frames = Self::num_frames(samples.len());
-        let pad = N_FFT / 2;
-        let bins = N_FFT / 2 + 1;
-        let mut input = self.fft.make_input_vec();
-        let mut spectrum = self.fft.make_output_vec();
-        let mut scratch = self.fft.make_scratch_vec();
-        let mut power = vec![0.0_f64; bins];
+        let mut work = FrameWork::new(self);
         let mut out = Array2::<f32>::zeros((frames, N_MELS));
-        for frame in 0..frames {
-            // Sample index of the frame's first value in the unpadded signal.
-            let first = (frame * HOP) as isize - pad as isize;
-            for (n, value) in input.iter_mut().enumerate() {
-                let index = first + n as isize;
-                let sample = if index >= 0 && (index as usize) < samples.len() {
-                    samples[index as usize] as f64
-                } else {
-                    0.0
-                };
-                *value = sample * self.window[n];
-            }
-            self.fft
-                .process_with_scratch(&mut input, &mut spectrum, &mut scratch)
-                .expect("buffers made by the plan have the plan's lengths");
-            for (p, c) in power.iter_mut().zip(&spectrum) {
-                *p = c.norm_sqr();
-            }
-            for (band, filter) in self.filters.rows().into_iter().enumerate() {
-                let energy: f64 = filter.iter().zip(&power).map(|(w, p)| w * p).sum();
-                out[[frame, band]] = energy as f32;
-            }
+        for (frame, row) in out.rows_mut().into_iter().enumerate() {
+            self.frame(
+                samples,
+                0,
+                frame,
+                &mut work,
+                row.into_slice()
+                    .expect("rows of a standard array are contiguous"),
+            );
         }
         out
+    }
+
+    /// Frame `frame` into `out` (40 values), from `buffer` holding the signal's
+    /// samples from index `base` on; samples outside it are zeros (the caller keeps
+    /// every sample the frame needs before the signal's end).
+    fn frame(
+        &self,
+        buffer: &[f32],
+        base: usize,
+        frame: usize,
+        work: &mut FrameWork,
+        out: &mut [f32],
+    ) {
+        // Sample index of the frame's first value in the unpadded signal.
+        let first = (frame * HOP) as isize - (N_FFT / 2) as isize;
+        for (n, value) in work.input.iter_mut().enumerate() {
+            let index = first + n as isize - base as isize;
+            let sample = if index >= 0 && (index as usize) < buffer.len() {
+                buffer[index as usize] as f64
+            } else {
+                0.0
+            };
+            *value = sample * self.window[n];
+        }
+        self.fft
+            .process_with_scratch(&mut work.input, &mut work.spectrum, &mut work.scratch)
+            .expect("buffers made by the plan have the plan's lengths");
+        for (p, c) in work.power.iter_mut().zip(&work.spectrum) {
+            *p = c.norm_sqr();
+        }
+        for (band, filter) in self.filters.rows().into_iter().enumerate() {
+            let energy: f64 = filter.iter().zip(&work.power).map(|(w, p)| w * p).sum();
+            out[band] = energy as f32;
+        }
+    }
+
+    /// A spectrogram of a stream ([`MelStream`]).
+    pub fn stream(&self) -> MelStream<'_> {
+        MelStream {
+            mel: self,
+            work: FrameWork::new(self),
+            buffer: Vec::new(),
+            base: 0,
+            pushed: 0,
+            next_frame: 0,
+        }
+    }
+}
+
+/// The FFT's buffers for one frame.
+struct FrameWork {
+    input: Vec<f64>,
+    spectrum: Vec<realfft::num_complex::Complex<f64>>,
+    scratch: Vec<realfft::num_complex::Complex<f64>>,
+    power: Vec<f64>,
+}
+
+impl FrameWork {
+    fn new(mel: &MelSpectrogram) -> Self {
+        Self {
+            input: mel.fft.make_input_vec(),
+            spectrum: mel.fft.make_output_vec(),
+            scratch: mel.fft.make_scratch_vec(),
+            power: vec![0.0; N_FFT / 2 + 1],
+        }
+    }
+}
+
+/// [`MelSpectrogram::compute`] over a stream: 16 kHz samples in pieces of any size,
+/// each frame out (the same values) as soon as its 25 ms are known; holds one
+/// frame's samples.
+///
+/// ```
+/// use uisrnn_frontend::mel::MelSpectrogram;
+///
+/// let mel = MelSpectrogram::new();
+/// let tone: Vec<f32> = (0..16_000).map(|i| (i as f32 * 0.2).sin()).collect();
+/// let mut stream = mel.stream();
+/// let mut frames = Vec::new();
+/// for piece in tone.chunks(999) {
+///     frames.extend(stream.push(piece));
+/// }
+/// frames.extend(stream.finish());
+/// let whole = mel.compute(&tone);
+/// assert_eq!(frames.len(), whole.nrows());
+/// assert!(frames.iter().zip(whole.rows()).all(|(a, b)| a[..] == b.to_vec()[..]));
+/// ```
+pub struct MelStream<'a> {
+    mel: &'a MelSpectrogram,
+    work: FrameWork,
+    /// The signal from sample `base` on.
+    buffer: Vec<f32>,
+    base: usize,
+    pushed: usize,
+    next_frame: usize,
+}
+
+impl MelStream<'_> {
+    /// Feeds samples; returns the frames now complete (40 values each).
+    pub fn push(&mut self, samples: &[f32]) -> Vec<[f32; N_MELS]> {
+        self.buffer.extend_from_slice(samples);
+        self.pushed += samples.len();
+        let mut frames = Vec::new();
+        // Frame f needs samples up to f * HOP + N_FFT / 2 (exclusive).
+        while self.next_frame * HOP + N_FFT / 2 <= self.pushed {
+            frames.push(self.next());
+        }
+        self.drop_used();
+        frames
+    }
+
+    /// Ends the stream: the last frames (`1 + samples / 160` in all).
+    pub fn finish(&mut self) -> Vec<[f32; N_MELS]> {
+        let total = MelSpectrogram::num_frames(self.pushed);
+        let mut frames = Vec::new();
+        while self.next_frame < total {
+            frames.push(self.next());
+        }
+        self.buffer.clear();
+        frames
+    }
+
+    fn next(&mut self) -> [f32; N_MELS] {
+        let mut out = [0.0; N_MELS];
+        self.mel.frame(
+            &self.buffer,
+            self.base,
+            self.next_frame,
+            &mut self.work,
+            &mut out,
+        );
+        self.next_frame += 1;
+        out
+    }
+
+    /// Forgets the samples no later frame needs.
+    fn drop_used(&mut self) {
+        let needed = (self.next_frame * HOP).saturating_sub(N_FFT / 2);
+        if needed > self.base + 4 * N_FFT {
+            self.buffer.drain(..needed - self.base);
+            self.base = needed;
+        }
     }
 }
 

@@ -228,6 +228,36 @@ impl SpeechSegmenter {
             .collect()
     }
 
+    /// How far the speech is decided while the stream goes on: no later probability
+    /// changes whether a sample before `decided` is speech. Past the segments
+    /// [`SpeechSegmenter::push`] returned, the speech before `decided` is `tail`
+    /// (the last segment found, as far as its end is known).
+    ///
+    /// A segment under way may still be dropped (too short) or padded back, and a
+    /// segment starting with the next chunk is padded back by up to
+    /// `speech_pad_ms`; the last segment found gets its end padding when the next
+    /// one starts, or once the silence after it is twice the padding.
+    pub fn decided(&self) -> (usize, Option<Range<usize>>) {
+        let pad = self.speech_pad_samples;
+        let now = (CHUNK as i64 * self.index) as f64;
+        let mut decided = now - pad;
+        if let Some(start) = self.current {
+            decided = decided.min(start as f64 - pad);
+        }
+        let mut tail = None;
+        if let Some((start, end)) = self.pending {
+            let padded = self.current.is_none() && now - end as f64 >= 2.0 * pad;
+            let known_end = if padded {
+                (end as f64 + pad) as i64
+            } else {
+                decided = decided.min(end as f64);
+                end
+            };
+            tail = Some(start as usize..known_end.max(start) as usize);
+        }
+        (decided.max(0.0) as usize, tail)
+    }
+
     /// Ends the stream of `total_samples` samples: the last segments, padded.
     pub fn finish(&mut self, total_samples: usize) -> Vec<Range<usize>> {
         let total = total_samples as i64;

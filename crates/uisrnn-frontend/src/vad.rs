@@ -24,21 +24,68 @@ const DILATION: usize = 3;
 /// [`FrontendError::Backend`] if the detector rejects a frame (it accepts every 30 ms
 /// frame at 16 kHz).
 pub fn speech_flags(samples: &[f32]) -> Result<Vec<bool>> {
-    let mut vad = Vad::new_with_rate_and_mode(SampleRate::Rate16kHz, VadMode::VeryAggressive);
-    let frames = samples.len() / VAD_FRAME;
-    let mut pcm = vec![0_i16; VAD_FRAME];
-    (0..frames)
-        .map(|f| {
-            for (out, &x) in pcm
-                .iter_mut()
-                .zip(&samples[f * VAD_FRAME..(f + 1) * VAD_FRAME])
-            {
-                *out = ((x * 32767.0).round_ties_even() as i32) as i16;
+    SpeechFlags::new().push(samples)
+}
+
+/// [`speech_flags`] over a stream: samples in pieces of any size, the flags of the
+/// frames they complete out (the same flags as for the whole signal).
+pub struct SpeechFlags {
+    vad: Vad,
+    /// The samples of the frame not yet complete.
+    pending: Vec<f32>,
+    pcm: Vec<i16>,
+}
+
+impl Default for SpeechFlags {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SpeechFlags {
+    /// A detector at the start of a stream.
+    pub fn new() -> Self {
+        Self {
+            vad: Vad::new_with_rate_and_mode(SampleRate::Rate16kHz, VadMode::VeryAggressive),
+            pending: Vec::with_capacity(VAD_FRAME),
+            pcm: vec![0; VAD_FRAME],
+        }
+    }
+
+    /// Feeds samples; returns the flags of the frames they complete.
+    ///
+    /// # Errors
+    /// As [`speech_flags`].
+    pub fn push(&mut self, mut samples: &[f32]) -> Result<Vec<bool>> {
+        let mut flags = Vec::with_capacity((self.pending.len() + samples.len()) / VAD_FRAME);
+        if !self.pending.is_empty() {
+            let take = (VAD_FRAME - self.pending.len()).min(samples.len());
+            self.pending.extend_from_slice(&samples[..take]);
+            samples = &samples[take..];
+            if self.pending.len() < VAD_FRAME {
+                return Ok(flags);
             }
-            vad.is_voice_segment(&pcm)
-                .map_err(|()| FrontendError::Backend("WebRTC VAD rejected a frame".into()))
-        })
-        .collect()
+            let frame = std::mem::take(&mut self.pending);
+            flags.push(self.frame(&frame)?);
+            self.pending = frame;
+            self.pending.clear();
+        }
+        let mut frames = samples.chunks_exact(VAD_FRAME);
+        for frame in frames.by_ref() {
+            flags.push(self.frame(frame)?);
+        }
+        self.pending.extend_from_slice(frames.remainder());
+        Ok(flags)
+    }
+
+    fn frame(&mut self, frame: &[f32]) -> Result<bool> {
+        for (out, &x) in self.pcm.iter_mut().zip(frame) {
+            *out = ((x * 32767.0).round_ties_even() as i32) as i16;
+        }
+        self.vad
+            .is_voice_segment(&self.pcm)
+            .map_err(|()| FrontendError::Backend("WebRTC VAD rejected a frame".into()))
+    }
 }
 
 /// Smooths the flags as resemblyzer: a moving average of width 8 (3 frames before,

@@ -24,8 +24,9 @@ pub const TARGET_DBFS: f64 = -30.0;
 /// assert_eq!(normalize_volume(&loud, -30.0), loud);
 /// ```
 pub fn normalize_volume(samples: &[f32], target_dbfs: f64) -> Vec<f32> {
-    let gain = gain_for(mean_square(samples), target_dbfs);
-    apply_gain(samples, gain)
+    let mut meter = LevelMeter::default();
+    meter.add(samples);
+    apply_gain(samples, meter.gain(target_dbfs))
 }
 
 /// Like [`normalize_volume`], with the level measured on the speech alone: quiet
@@ -47,29 +48,115 @@ pub fn normalize_volume(samples: &[f32], target_dbfs: f64) -> Vec<f32> {
 /// assert!((on_speech[0] - 10f32.powf(-1.5)).abs() < 1e-4);
 /// ```
 pub fn normalize_volume_on(samples: &[f32], speech: &SpeechRegions, target_dbfs: f64) -> Vec<f32> {
-    let clipped = speech.clipped(samples.len());
-    let count: usize = clipped.ranges().iter().map(|r| r.len()).sum();
-    if count == 0 {
-        return samples.to_vec();
-    }
-    let sum: f64 = clipped
-        .ranges()
-        .iter()
-        .map(|r| mean_square(&samples[r.clone()]) * r.len() as f64)
-        .sum();
-    apply_gain(samples, gain_for(sum / count as f64, target_dbfs))
+    let mut meter = SpeechLevelMeter::new(speech.clipped(samples.len()));
+    meter.add(samples);
+    apply_gain(samples, meter.gain(target_dbfs))
 }
 
-/// The mean square of the samples on resemblyzer's 16-bit scale (0 when empty).
-fn mean_square(samples: &[f32]) -> f64 {
-    if samples.is_empty() {
-        return 0.0;
+/// The level of a whole signal, measured as it streams by: [`normalize_volume`]'s
+/// gain for samples given in pieces of any size (the same sums in the same order).
+///
+/// ```
+/// use uisrnn_frontend::volume::{LevelMeter, normalize_volume};
+///
+/// let quiet: Vec<f32> = (0..1000).map(|i| 0.001 * (i as f32).sin()).collect();
+/// let mut meter = LevelMeter::default();
+/// quiet.chunks(37).for_each(|piece| meter.add(piece));
+/// let gain = meter.gain(-30.0).unwrap();
+/// assert_eq!(normalize_volume(&quiet, -30.0)[5], quiet[5] * gain);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct LevelMeter {
+    sum: f64,
+    count: u64,
+}
+
+impl LevelMeter {
+    /// Adds the next samples.
+    pub fn add(&mut self, samples: &[f32]) {
+        self.sum = samples
+            .iter()
+            .fold(self.sum, |sum, &x| sum + (x as f64 * FULL_SCALE).powi(2));
+        self.count += samples.len() as u64;
     }
-    samples
-        .iter()
-        .map(|&x| (x as f64 * FULL_SCALE).powi(2))
-        .sum::<f64>()
-        / samples.len() as f64
+
+    /// The gain to `target_dbfs`: `None` (leave the samples as they are) for
+    /// silence or audio already louder.
+    pub fn gain(&self, target_dbfs: f64) -> Option<f32> {
+        if self.count == 0 {
+            return None;
+        }
+        gain_for(self.sum / self.count as f64, target_dbfs)
+    }
+}
+
+/// The level of the speech of a signal, measured as it streams by:
+/// [`normalize_volume_on`]'s gain for samples given in pieces of any size.
+#[derive(Debug, Clone)]
+pub struct SpeechLevelMeter {
+    speech: SpeechRegions,
+    /// The range being summed.
+    next: usize,
+    /// Samples seen so far.
+    position: usize,
+    /// The sum of squares of the range being summed.
+    range_sum: f64,
+    /// Each finished range's mean square times its length, summed.
+    total: f64,
+}
+
+impl SpeechLevelMeter {
+    /// A meter of the samples in `speech`.
+    pub fn new(speech: SpeechRegions) -> Self {
+        Self {
+            speech,
+            next: 0,
+            position: 0,
+            range_sum: 0.0,
+            total: 0.0,
+        }
+    }
+
+    /// Adds the next samples.
+    pub fn add(&mut self, samples: &[f32]) {
+        let (start, end) = (self.position, self.position + samples.len());
+        let ranges = self.speech.ranges();
+        while let Some(range) = ranges.get(self.next) {
+            if range.start >= end {
+                break;
+            }
+            let from = range.start.max(start);
+            let to = range.end.min(end);
+            if from < to {
+                self.range_sum = samples[from - start..to - start]
+                    .iter()
+                    .fold(self.range_sum, |sum, &x| {
+                        sum + (x as f64 * FULL_SCALE).powi(2)
+                    });
+            }
+            if range.end > end {
+                break;
+            }
+            // The range is complete: its mean square, weighted by its length.
+            let len = range.len();
+            if len > 0 {
+                self.total += self.range_sum / len as f64 * len as f64;
+            }
+            self.range_sum = 0.0;
+            self.next += 1;
+        }
+        self.position = end;
+    }
+
+    /// The gain to `target_dbfs` from the speech seen (`None` without speech, for
+    /// silence, or for speech already louder).
+    pub fn gain(&self, target_dbfs: f64) -> Option<f32> {
+        let count: usize = self.speech.ranges().iter().map(|r| r.len()).sum();
+        if count == 0 {
+            return None;
+        }
+        gain_for(self.total / count as f64, target_dbfs)
+    }
 }
 
 /// The gain that brings a mean square to `target_dbfs`, never below 1 (and 1 for
@@ -86,7 +173,8 @@ fn gain_for(mean_square: f64, target_dbfs: f64) -> Option<f32> {
     Some(10f64.powf(change / 20.0) as f32)
 }
 
-fn apply_gain(samples: &[f32], gain: Option<f32>) -> Vec<f32> {
+/// The samples times the gain (`None`: unchanged).
+pub fn apply_gain(samples: &[f32], gain: Option<f32>) -> Vec<f32> {
     match gain {
         Some(gain) => samples.iter().map(|&x| x * gain).collect(),
         None => samples.to_vec(),

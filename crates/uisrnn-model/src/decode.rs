@@ -240,6 +240,10 @@ pub(crate) struct Decoder<'m> {
     trace: Vec<(u32, u32)>,
     /// Number of observations decided.
     decided: usize,
+    /// Number of leading observations whose labels were settled (every beam agreed
+    /// on them) and handed out by [`Decoder::settle`]; the trace holds only the
+    /// labels after them.
+    settled: usize,
 }
 
 impl<'m> Decoder<'m> {
@@ -263,7 +267,134 @@ impl<'m> Decoder<'m> {
             beams: vec![empty],
             trace: Vec::new(),
             decided: 0,
+            settled: 0,
         }
+    }
+
+    /// The labels that every beam now agrees on, past those settled before: no
+    /// later step can change them (every future beam descends from one of today's).
+    /// They are forgotten here, so that an endless stream holds only the labels
+    /// still in dispute; [`Decoder::best_labels`] then starts after them.
+    pub(crate) fn settle(&mut self) -> Vec<usize> {
+        if self.decided == self.settled || self.beams.is_empty() {
+            return Vec::new();
+        }
+        // Walk every beam's trace back in step (all tips are at depth decided - 1)
+        // until they meet, or the settled depth is reached.
+        let mut tips: Vec<u32> = self.beams.iter().map(|b| b.tip).collect();
+        let mut depth = self.decided - 1;
+        loop {
+            if tips.iter().all(|&t| t == tips[0]) {
+                break;
+            }
+            if depth == self.settled {
+                // Nothing new agreed; drop the dead branches once they outnumber
+                // the live ones (amortised: the trace at least doubled since).
+                let live = self.beams.len() * (self.decided - self.settled);
+                if self.trace.len() > 2 * live + 1024 {
+                    self.compact();
+                }
+                return Vec::new();
+            }
+            for tip in &mut tips {
+                *tip = self.trace[*tip as usize].1;
+            }
+            depth -= 1;
+        }
+        // The common node is at `depth`: labels settled..=depth are agreed.
+        let mut labels = Vec::with_capacity(depth + 1 - self.settled);
+        let mut node = tips[0];
+        while node != NO_PARENT {
+            let (label, parent) = self.trace[node as usize];
+            labels.push(label as usize);
+            node = parent;
+        }
+        labels.reverse();
+        self.settled = depth + 1;
+        self.compact();
+        labels
+    }
+
+    /// [`Decoder::settle`], and then labels more than `lag` observations old are
+    /// settled by the best beam (as [`Decoder::best_labels`] chooses it): the beams
+    /// that disagree with it there are dropped. Unlike [`Decoder::settle`] this
+    /// changes the search, so the labels may differ from an unbounded one.
+    pub(crate) fn settle_within(&mut self, lag: usize) -> Vec<usize> {
+        let mut labels = self.settle();
+        if self.decided - self.settled <= lag || self.beams.is_empty() {
+            return labels;
+        }
+        // Each beam's trace node at the depth to settle, `lag` below the tips.
+        let ancestor = |decoder: &Self, mut node: u32| {
+            for _ in 0..lag {
+                node = decoder.trace[node as usize].1;
+            }
+            node
+        };
+        let best = self.best_beam_index();
+        let target = ancestor(self, self.beams[best].tip);
+        let keep: Vec<bool> = self
+            .beams
+            .iter()
+            .map(|beam| ancestor(self, beam.tip) == target)
+            .collect();
+        let mut index = 0;
+        self.beams.retain(|_| {
+            index += 1;
+            keep[index - 1]
+        });
+        labels.extend(self.settle());
+        labels
+    }
+
+    /// The index of the beam whose labels are given: the best with at least the
+    /// minimum number of speakers, or the best.
+    fn best_beam_index(&self) -> usize {
+        self.beams
+            .iter()
+            .position(|b| b.hypothesis.clusters.len() >= self.min_speakers)
+            .unwrap_or(0)
+    }
+
+    /// Rebuilds the trace with only the nodes past the settled depth that some
+    /// beam still reaches (the first of them without a parent).
+    fn compact(&mut self) {
+        let keep = self.decided - self.settled;
+        let mut map = std::collections::HashMap::new();
+        let mut trace = Vec::new();
+        let mut tips = Vec::with_capacity(self.beams.len());
+        for beam in &self.beams {
+            // This beam's chain, newest first, down to the settled depth.
+            let mut chain = Vec::with_capacity(keep);
+            let mut node = beam.tip;
+            for _ in 0..keep {
+                if map.contains_key(&node) {
+                    break;
+                }
+                chain.push(node);
+                node = self.trace[node as usize].1;
+            }
+            let mut parent = if chain.len() == keep {
+                NO_PARENT
+            } else {
+                map[&node]
+            };
+            for &old in chain.iter().rev() {
+                trace.push((self.trace[old as usize].0, parent));
+                parent = (trace.len() - 1) as u32;
+                map.insert(old, parent);
+            }
+            tips.push(map.get(&beam.tip).copied().unwrap_or(NO_PARENT));
+        }
+        for (beam, tip) in self.beams.iter_mut().zip(tips) {
+            beam.tip = tip;
+        }
+        self.trace = trace;
+    }
+
+    /// The number of labels the trace holds (for tests of bounded memory).
+    pub(crate) fn trace_len(&self) -> usize {
+        self.trace.len()
     }
 
     /// The number of observations decided so far.
@@ -506,13 +637,11 @@ impl<'m> Decoder<'m> {
     /// The best beam's labels, oldest first: the best of the beams with at least
     /// the minimum number of speakers, or the best beam when none has.
     pub(crate) fn best_labels(&self) -> Vec<usize> {
-        let mut labels = Vec::with_capacity(self.decided);
-        let best = self
+        let mut labels = Vec::with_capacity(self.decided - self.settled);
+        let mut tip = self
             .beams
-            .iter()
-            .find(|b| b.hypothesis.clusters.len() >= self.min_speakers)
-            .or(self.beams.first());
-        let mut tip = best.map_or(NO_PARENT, |b| b.tip);
+            .get(self.best_beam_index())
+            .map_or(NO_PARENT, |b| b.tip);
         while tip != NO_PARENT {
             let (label, parent) = self.trace[tip as usize];
             labels.push(label as usize);

@@ -181,9 +181,57 @@ impl Stream<'_> {
         Ok(())
     }
 
-    /// The best hypothesis' labels of every decided observation so far.
+    /// The best hypothesis' labels of every decided observation so far (after
+    /// those [`Stream::take_final`] handed out).
     pub fn labels(&self) -> Vec<usize> {
         self.decoder.best_labels()
+    }
+
+    /// The labels that became final since the last call, in order: every kept
+    /// hypothesis agrees on them, so no later observation can change them, and they
+    /// are the labels [`UisRnn::predict`] with `test_iteration` 1 gives those
+    /// observations. They are forgotten here (an endless stream holds only the
+    /// labels still in dispute); [`Stream::labels`] and [`Stream::finish`] then
+    /// give only the labels after them.
+    ///
+    /// ```
+    /// use uisrnn_model::{InferenceConfig, ModelConfig, UisRnn, cpu_device};
+    ///
+    /// let config = ModelConfig::reference().with_observation_dim(2).with_rnn_hidden_size(4)
+    ///     .with_transition_bias(Some(0.1));
+    /// let model = UisRnn::new(config, &cpu_device(), 0)?;
+    /// let observations: Vec<[f32; 2]> = (0..40).map(|t| if t % 20 < 10 { [1.0, 0.0] } else { [0.0, 1.0] }).collect();
+    /// let mut stream = model.stream(&InferenceConfig::default())?;
+    /// let mut labels = Vec::new();
+    /// for x in &observations {
+    ///     stream.push(x)?;
+    ///     labels.extend(stream.take_final());
+    /// }
+    /// labels.extend(stream.finish()?);
+    /// let batch = ndarray::Array2::from_shape_fn((40, 2), |(t, d)| observations[t][d] as f64);
+    /// let offline = model.predict(batch.view(), &InferenceConfig::default().with_test_iteration(1))?;
+    /// assert_eq!(labels, offline);
+    /// # Ok::<(), uisrnn_model::ModelError>(())
+    /// ```
+    pub fn take_final(&mut self) -> Vec<usize> {
+        self.decoder.settle()
+    }
+
+    /// [`Stream::take_final`] with a bound on the wait: labels of observations more
+    /// than `lag` observations old are decided by the best hypothesis, and the
+    /// hypotheses that disagree with it there are dropped. The delay is bounded, but
+    /// the labels may then differ from [`UisRnn::predict`]'s.
+    pub fn take_final_within(&mut self, lag: usize) -> Vec<usize> {
+        self.decoder.settle_within(lag)
+    }
+
+    /// The number of labels the stream holds for its hypotheses, once
+    /// [`Stream::take_final`] is called as it goes: at most about twice the beam size
+    /// times the observations still in dispute (plus 1024), whatever the stream's
+    /// length; with [`Stream::take_final_within`] the dispute is at most `lag`
+    /// observations long, so the memory is bounded for an endless stream.
+    pub fn held_labels(&self) -> usize {
+        self.decoder.trace_len()
     }
 
     /// The number of observations decided so far (pushed minus those waiting).

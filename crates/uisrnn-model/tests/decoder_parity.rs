@@ -95,4 +95,55 @@ backend_tests! {
             }
         }
     }
+
+    fn final_labels_taken_as_a_stream_goes_equal_predict_and_stay_bounded(backend) {
+        let model = fixture_model(&backend.device());
+        let inputs = uisrnn_data::read_sequence_file(fixture("inputs.npz")).unwrap();
+        for look_ahead in [1, 3] {
+            let config = InferenceConfig::default()
+                .with_test_iteration(1)
+                .with_look_ahead(look_ahead);
+            // Every fixture sequence, and all of them one after another (a long
+            // stream).
+            let all = ndarray::concatenate(
+                ndarray::Axis(0),
+                &inputs.sequences.iter().map(|s| s.view()).collect::<Vec<_>>(),
+            )
+            .unwrap();
+            for sequence in inputs.sequences.iter().chain([&all]) {
+                let mut stream = model.stream(&config).unwrap();
+                let (mut labels, mut most_held) = (Vec::new(), 0);
+                for row in sequence.rows() {
+                    let row: Vec<f32> = row.iter().map(|v| *v as f32).collect();
+                    stream.push(&row).unwrap();
+                    labels.extend(stream.take_final());
+                    most_held = most_held.max(stream.held_labels());
+                }
+                let taken = labels.len();
+                labels.extend(stream.finish().unwrap());
+                assert_eq!(labels, model.predict(sequence.view(), &config).unwrap());
+                assert!(taken > 0);
+                assert!(most_held <= 2 * 10 * sequence.nrows() + 1024);
+            }
+            // With the wait bounded, the labels held stay bounded by the lag, however
+            // long the stream: the whole set twice over.
+            let long = ndarray::concatenate(ndarray::Axis(0), &[all.view(); 2]).unwrap();
+            let lag = 8;
+            let mut stream = model.stream(&config).unwrap();
+            let (mut labels, mut most_held) = (Vec::new(), 0);
+            for row in long.rows() {
+                let row: Vec<f32> = row.iter().map(|v| *v as f32).collect();
+                stream.push(&row).unwrap();
+                let newly = stream.take_final_within(lag);
+                labels.extend(newly);
+                // Every label older than the lag and the look-ahead is final.
+                assert!(labels.len() + lag + look_ahead > stream.decided());
+                most_held = most_held.max(stream.held_labels());
+            }
+            labels.extend(stream.finish().unwrap());
+            assert_eq!(labels.len(), long.nrows());
+            let bound = 2 * 10 * (lag + look_ahead) + 1024;
+            assert!(most_held <= bound, "{most_held} held, bound {bound}");
+        }
+    }
 }

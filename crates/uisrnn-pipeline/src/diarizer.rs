@@ -1,13 +1,13 @@
 //! The [`Diarizer`]: a recording in, speaker turns out.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use ndarray::Array2;
 use serde::Serialize;
 use uisrnn_data::{Turn, format_rttm, window_turns};
 use uisrnn_frontend::{
-    Audio, EmbedConfig, Frontend, SpeechRegions, WindowEmbeddings, decode_audio, read_audio,
-    read_audio_from,
+    Audio, AudioSource, EmbedConfig, Frontend, FrontendError, SpeechRegions, WindowEmbeddings,
 };
 
 use crate::error::{PipelineError, Result};
@@ -190,25 +190,40 @@ impl Diarizer {
         self.labeler.name()
     }
 
-    /// Diarizes an audio file of any supported format ([`read_audio`]); its file id
-    /// is the file's name without extension.
+    /// The labelling method.
+    pub fn labeler(&self) -> &dyn Labeler {
+        self.labeler.as_ref()
+    }
+
+    /// What the diarizer knows of every recording's speaker count.
+    pub fn speaker_count(&self) -> SpeakerCount {
+        self.speakers
+    }
+
+    /// Diarizes an audio file of any supported format
+    /// ([`uisrnn_frontend::AudioDecoder`]), read in passes rather than held in
+    /// memory, so that an hour or four take the memory of their windows; its file
+    /// id is the file's name without extension.
     ///
     /// # Errors
-    /// Those of [`read_audio`] and [`Diarizer::diarize_audio`].
+    /// Those of decoding ([`uisrnn_frontend::read_audio`]'s) and
+    /// [`Diarizer::diarize_source`].
     pub fn diarize_file(&self, path: impl AsRef<Path>) -> Result<Diarization> {
         let path = path.as_ref();
-        let audio = read_audio(path)?;
-        self.diarize_audio(&audio, &file_id_of(path))
+        self.diarize_source(&AudioSource::File(path), &file_id_of(path))
     }
 
     /// Diarizes a whole audio file held in memory (an upload, standard input), of
-    /// any supported format ([`decode_audio`]).
+    /// any supported format; only the encoded bytes are held.
     ///
     /// # Errors
-    /// Those of [`decode_audio`] and [`Diarizer::diarize_audio`].
+    /// As [`Diarizer::diarize_file`].
     pub fn diarize_encoded(&self, bytes: Vec<u8>, file_id: &str) -> Result<Diarization> {
-        let audio = decode_audio(bytes, file_id)?;
-        self.diarize_audio(&audio, file_id)
+        let source = AudioSource::Encoded {
+            bytes: bytes.into(),
+            name: file_id,
+        };
+        self.diarize_source(&source, file_id)
     }
 
     /// Diarizes mono samples in `[-1, 1]` at `sample_rate` Hz.
@@ -229,6 +244,35 @@ impl Diarizer {
     pub fn diarize_audio(&self, audio: &Audio, file_id: &str) -> Result<Diarization> {
         let windows = self.embed(audio, None, file_id, |_, _| {})?;
         self.label(file_id, windows)
+    }
+
+    /// Diarizes a recording from any source ([`AudioSource`]).
+    ///
+    /// # Errors
+    /// As [`Diarizer::diarize_audio`], and those of decoding.
+    pub fn diarize_source(&self, source: &AudioSource<'_>, file_id: &str) -> Result<Diarization> {
+        let windows = self.embed_source(source, None, |_, _| {})?;
+        self.label(file_id, windows)
+    }
+
+    /// The window embeddings of a recording from any source, read in passes
+    /// ([`Frontend::embed_source`]), with the speech detected, or `speech` when
+    /// given.
+    ///
+    /// # Errors
+    /// Those of [`Frontend::embed_source`].
+    pub fn embed_source<P>(
+        &self,
+        source: &AudioSource<'_>,
+        speech: Option<SpeechRegions>,
+        progress: P,
+    ) -> Result<WindowEmbeddings>
+    where
+        P: FnMut(usize, usize),
+    {
+        Ok(self
+            .frontend
+            .embed_source(source, speech, &self.embed, progress)?)
     }
 
     /// The window embeddings of audio, with the speech detected, or `speech` when
@@ -327,15 +371,27 @@ impl Diarizer {
 /// The path that names standard input.
 pub const STDIN: &str = "-";
 
-/// Reads an audio file, or standard input for `-` ([`STDIN`]).
+/// Where [`Diarizer::embed_source`] reads a path from: the file, or for `-`
+/// ([`STDIN`]) standard input read to its end and held encoded (an MP4 file's index
+/// may sit at its end; a WAV of an hour at 16 kHz is 115 MB).
 ///
 /// # Errors
-/// Those of [`read_audio`] and [`read_audio_from`].
-pub fn read_audio_or_stdin(path: &Path) -> Result<Audio> {
-    Ok(if path == Path::new(STDIN) {
-        read_audio_from(std::io::stdin().lock(), "standard input")?
-    } else {
-        read_audio(path)?
+/// [`FrontendError::Io`] when standard input cannot be read.
+pub fn source_of(path: &Path) -> Result<AudioSource<'_>> {
+    if path != Path::new(STDIN) {
+        return Ok(AudioSource::File(path));
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map_err(|source| {
+        FrontendError::Io {
+            path: "standard input".into(),
+            source,
+        }
+    })?;
+    let bytes: Arc<[u8]> = bytes.into();
+    Ok(AudioSource::Encoded {
+        bytes,
+        name: "standard input",
     })
 }
 

@@ -30,6 +30,14 @@ pub enum PipelineError {
         /// Why.
         reason: String,
     },
+    /// A live stream asked of a labelling method that needs every window first.
+    #[error(
+        "{method} labelling does not stream (it needs every window first); use a UIS-RNN model"
+    )]
+    NotStreaming {
+        /// The labelling method.
+        method: &'static str,
+    },
     /// The labels do not fit the windows (a [`crate::Labeler`] gave a wrong count).
     #[error("{labeler} gave {labels} labels for {windows} windows")]
     LabelCount {

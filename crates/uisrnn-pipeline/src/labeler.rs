@@ -98,6 +98,16 @@ pub trait Labeler: Send + Sync {
 
     /// A short name for messages (`"uisrnn"`, `"spectral"`).
     fn name(&self) -> &'static str;
+
+    /// A decoder that labels windows as they arrive, if the method has one
+    /// (`None` by default: spectral clustering needs every window first).
+    ///
+    /// # Errors
+    /// The method's own (bad bounds).
+    fn stream(&self, speakers: SpeakerCount) -> Result<Option<uisrnn_model::Stream<'_>>> {
+        let _ = speakers;
+        Ok(None)
+    }
 }
 
 /// A trained UIS-RNN model and its beam-search settings.
@@ -185,6 +195,12 @@ impl Labeler for UisRnnLabeler {
 
     fn name(&self) -> &'static str {
         "uisrnn"
+    }
+
+    /// The model's beam search, fed one window at a time ([`UisRnn::stream`]: its
+    /// final labels are those of `test_iteration` 1).
+    fn stream(&self, speakers: SpeakerCount) -> Result<Option<uisrnn_model::Stream<'_>>> {
+        Ok(Some(self.model.stream(&self.inference_for(speakers)?)?))
     }
 }
 

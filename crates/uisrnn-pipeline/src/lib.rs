@@ -23,7 +23,9 @@
 pub mod diarizer;
 pub mod error;
 pub mod labeler;
+pub mod stream;
 
 pub use diarizer::{Diarization, Diarizer, DiarizerBuilder};
 pub use error::{PipelineError, Result};
 pub use labeler::{Labeler, SpeakerCount, SpectralLabeler, UisRnnLabeler};
+pub use stream::{DiarizerStream, LabelledWindow, StreamUpdate};

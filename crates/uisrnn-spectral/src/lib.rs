@@ -8,13 +8,16 @@
 //! 2. refinements ([`refine`]): crop the diagonal, Gaussian blur (sigma 1), row-wise
 //!    soft threshold (entries below 95 % of the row maximum times 0.01), symmetrize
 //!    (max), diffuse (`A A^T`), row-wise max normalisation;
-//! 3. eigen-decomposition ([`eigen`], faer's symmetric solver) and the number of
-//!    speakers from the largest eigengap ratio (2 to 7 speakers);
+//! 3. eigen-decomposition ([`eigen`], faer's symmetric solver; Lanczos iterations
+//!    for the leading eigenpairs past 1000 embeddings) and the number of speakers
+//!    from the largest eigengap ratio (2 to 7 speakers);
 //! 4. k-means on the leading eigenvectors ([`kmeans`]): scikit-learn's k-means++ with
 //!    its seed and one Lloyd step, then cosine k-means, draw for draw as the package.
 //!
 //! On the 25 conversations of the dev test split the partitions equal the package's
-//! (`tests/fixtures.rs`).
+//! (`tests/fixtures.rs`). Memory: one `n x n` matrix of `f64` (the refinements work
+//! in place); past 4000 embeddings the most similar neighbours are merged first
+//! ([`merge`]), so an hour or four of speech stays within 128 MB.
 //!
 //! ```
 //! use ndarray::Array2;
@@ -33,6 +36,7 @@
 
 pub mod eigen;
 pub mod kmeans;
+pub mod merge;
 pub mod refine;
 
 use ndarray::{ArrayView2, s};
@@ -77,6 +81,21 @@ pub struct SpectralConfig {
     pub stop_eigenvalue: f64,
     /// Passes of the cosine k-means at most.
     pub max_iter: usize,
+    /// Up to this many embeddings the refined matrix's full eigen-decomposition is
+    /// computed (the package's way); past it, only the leading eigenpairs, by
+    /// Lanczos iterations ([`eigen::leading_eigen`]), with one `n x n` matrix in
+    /// memory. The labels are the same on the dev test split either way (tested).
+    pub dense_limit: usize,
+    /// Past this many embeddings (about 27 minutes of continuous speech at 0.4 s
+    /// windows), the most similar neighbours are merged into segments until this
+    /// many remain, the segments are clustered and each embedding takes its
+    /// segment's label ([`merge::merge_neighbours`]; the segments are clustered
+    /// without the Gaussian blur, which would mix neighbouring segments, mostly of
+    /// different speakers): an approximation that keeps memory and time bounded
+    /// (one 4000 x 4000 matrix is 128 MB). On the dev test split merged to a
+    /// quarter of its windows, mean accuracy 0.948 against 0.962 exact (tested).
+    /// `None`: never.
+    pub max_embeddings: Option<usize>,
 }
 
 impl Default for SpectralConfig {
@@ -89,6 +108,8 @@ impl Default for SpectralConfig {
             threshold_multiplier: 0.01,
             stop_eigenvalue: 1e-2,
             max_iter: 300,
+            dense_limit: 1000,
+            max_embeddings: Some(4000),
         }
     }
 }
@@ -143,12 +164,38 @@ impl SpectralClusterer {
                 });
             }
         }
+        if config.max_embeddings == Some(0) {
+            return Err(SpectralError::InvalidConfig(
+                "max_embeddings must be at least 1".into(),
+            ));
+        }
+        if let Some(limit) = config.max_embeddings
+            && n > limit
+        {
+            let segments = merge::merge_neighbours(embeddings, limit);
+            let means = merge::segment_sums(embeddings, &segments);
+            // Neighbouring segments are mostly of different speakers, so the blur
+            // that smooths neighbouring windows of one turn would mix them: the
+            // merging has done its work.
+            let segment_labels = Self::cluster(means.view(), config, false)?;
+            return Ok(merge::expand(&segments, &segment_labels));
+        }
+        Self::cluster(embeddings, config, true)
+    }
+
+    /// The clustering of checked embeddings, with or without the Gaussian blur.
+    fn cluster(
+        embeddings: ArrayView2<'_, f64>,
+        config: &SpectralConfig,
+        blur: bool,
+    ) -> Result<Vec<usize>, SpectralError> {
+        let n = embeddings.nrows();
         if n == 1 {
             return Ok(vec![0]);
         }
-        let affinity = refine::cosine_affinity(embeddings);
-        let diffused = refine::refine(&affinity, config);
-        let eigen = eigen::row_normalized_eigen(&diffused)?;
+        let sigma = blur.then_some(config.gaussian_blur_sigma);
+        let refined = refine::refine(refine::cosine_affinity(embeddings), config, sigma);
+        let eigen = eigen::leading_eigen(&refined, config.max_clusters + 1, config.dense_limit)?;
         let k = eigen::number_of_clusters(
             &eigen.values,
             config.min_clusters,

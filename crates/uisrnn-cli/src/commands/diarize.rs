@@ -1,10 +1,17 @@
 //! `uisrnn diarize`: audio files to speaker turns in one step.
 
-use uisrnn_data::{DerOptions, diarization_error_rate, read_rttm, write_rttm};
+use std::io::Write;
+use std::path::Path;
+
+use uisrnn_data::{
+    DataError, DerOptions, diarization_error_rate, format_rttm, read_rttm, write_rttm,
+};
+use uisrnn_frontend::AudioDecoder;
 use uisrnn_pipeline::Diarizer;
+use uisrnn_pipeline::diarizer::{STDIN, file_id_of};
 
 use crate::args::DiarizeArgs;
-use crate::commands::embed::{embed_files, frontend_for};
+use crate::commands::audio::{embed_files, frontend_for};
 use crate::commands::{labeler_for, open_device, write_text};
 use crate::error::CliError;
 
@@ -20,6 +27,13 @@ pub fn run(args: &DiarizeArgs, quiet: bool) -> Result<(), CliError> {
         .embed_config(args.audio.config()?)
         .speakers(args.labeling.speakers.count())
         .build()?;
+    if args.stream {
+        return run_stream(args, &diarizer);
+    }
+    let rttm = args
+        .rttm
+        .as_ref()
+        .expect("clap requires --rttm without --stream");
     // The diarizer's own settings, so the windows are cut as it says.
     let files = embed_files(
         &args.audio,
@@ -39,12 +53,12 @@ pub fn run(args: &DiarizeArgs, quiet: bool) -> Result<(), CliError> {
     }
     // Encoded before anything is written; each file is written atomically.
     let json = serde_json::to_string(&json)?;
-    write_rttm(&args.rttm, &turns)?;
+    write_rttm(rttm, &turns)?;
     if let Some(path) = &args.json {
         write_text(Some(path), &json)?;
     }
     if !quiet {
-        eprintln!("wrote {} turns to {}", turns.len(), args.rttm.display());
+        eprintln!("wrote {} turns to {}", turns.len(), rttm.display());
     }
     if let Some(reference) = reference {
         let options = DerOptions {
@@ -60,6 +74,70 @@ pub fn run(args: &DiarizeArgs, quiet: bool) -> Result<(), CliError> {
             "der {:.6} (missed {:.3} s, false alarm {:.3} s, confusion {:.3} s, of {:.3} s; collar 0.25)",
             report.der, report.missed, report.false_alarm, report.confusion, report.total
         );
+    }
+    Ok(())
+}
+
+/// `--stream`: one WAV stream decoded as it arrives, each final turn printed (and
+/// flushed) as an RTTM line at once; all of them written to `--rttm` at the end.
+fn run_stream(args: &DiarizeArgs, diarizer: &Diarizer) -> Result<(), CliError> {
+    let [path] = args.audio.audio.as_slice() else {
+        return Err(DataError::InvalidParameter {
+            name: "audio",
+            reason: "--stream reads one stream: give one --audio (- for standard input)".into(),
+        }
+        .into());
+    };
+    if args.audio.speech_rttm.is_some() {
+        return Err(DataError::InvalidParameter {
+            name: "speech-rttm",
+            reason: "a live stream detects its own speech".into(),
+        }
+        .into());
+    }
+    let file_id = file_id_of(path);
+    // Refused before anything is read: a method that does not stream, a bad id
+    // or lag.
+    let check = diarizer.stream(uisrnn_frontend::SAMPLE_RATE, &file_id)?;
+    drop(match args.decision_lag {
+        Some(seconds) => check.with_decision_lag(seconds)?,
+        None => check,
+    });
+    let mut decoder = if path == Path::new(STDIN) {
+        AudioDecoder::live(std::io::stdin(), "standard input")?
+    } else {
+        let file = std::fs::File::open(path).map_err(|source| CliError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        AudioDecoder::live(file, &path.display().to_string())?
+    };
+    let mut stream = diarizer.stream(decoder.sample_rate(), &file_id)?;
+    if let Some(seconds) = args.decision_lag {
+        stream = stream.with_decision_lag(seconds)?;
+    }
+    let mut turns = Vec::new();
+    let mut out = std::io::stdout().lock();
+    let mut print =
+        |new: Vec<uisrnn_data::Turn>, turns: &mut Vec<uisrnn_data::Turn>| -> Result<(), CliError> {
+            if !new.is_empty() {
+                out.write_all(format_rttm(&new).as_bytes())
+                    .and_then(|()| out.flush())
+                    .map_err(|source| CliError::Io {
+                        path: "standard output".into(),
+                        source,
+                    })?;
+                turns.extend(new);
+            }
+            Ok(())
+        };
+    while let Some(chunk) = decoder.next_chunk()? {
+        let update = stream.push(&chunk)?;
+        print(update.turns, &mut turns)?;
+    }
+    print(stream.finish()?.turns, &mut turns)?;
+    if let Some(rttm) = &args.rttm {
+        write_rttm(rttm, &turns)?;
     }
     Ok(())
 }

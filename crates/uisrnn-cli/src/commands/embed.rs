@@ -1,104 +1,13 @@
 //! `uisrnn embed`: audio files to window d-vectors (an npz sequence file), optionally
 //! labelled from RTTM turns to make a training set.
 
-use std::collections::HashSet;
+use uisrnn_data::{SequenceFile, Turn, read_rttm, write_sequence_file};
+use uisrnn_frontend::{FrontendError, WindowEmbeddings};
 
-use ndarray::Array2;
-use uisrnn_data::{DataError, SequenceFile, Turn, read_rttm, write_sequence_file};
-use uisrnn_frontend::{
-    EmbedConfig, Frontend, FrontendError, SpeakerEncoder, SpeechRegions, WindowEmbeddings,
-};
-use uisrnn_model::Device;
-use uisrnn_pipeline::diarizer::{file_id_of as file_id, read_audio_or_stdin};
-
-use crate::args::{AudioArgs, EmbedArgs};
-use crate::commands::{open_device, progress_bar};
+use crate::args::EmbedArgs;
+use crate::commands::audio::{embed_files, frontend_for, sequences_of};
+use crate::commands::open_device;
 use crate::error::CliError;
-
-/// One audio file's windows.
-pub struct EmbeddedFile {
-    /// The file's name without extension (its RTTM file id).
-    pub id: String,
-    /// Its window embeddings and times.
-    pub windows: WindowEmbeddings,
-}
-
-/// The front end `--weights` asks for (the built-in encoder by default) on `device`.
-pub fn frontend_for(args: &AudioArgs, device: &Device) -> Result<Frontend, CliError> {
-    Ok(match &args.weights {
-        Some(path) => Frontend::new(SpeakerEncoder::from_file(path, device)?)?,
-        None => Frontend::pretrained(device)?,
-    })
-}
-
-/// Embeds every `--audio` file with `config` (from `args`, checked), with a progress
-/// bar over each file's windows unless `quiet`. Nothing is written here, so a bad
-/// file leaves no partial output.
-pub fn embed_files(
-    args: &AudioArgs,
-    frontend: &Frontend,
-    config: &EmbedConfig,
-    quiet: bool,
-) -> Result<Vec<EmbeddedFile>, CliError> {
-    let speech_turns = args.speech_rttm.as_ref().map(read_rttm).transpose()?;
-    let mut seen = HashSet::new();
-    for path in &args.audio {
-        let id = file_id(path);
-        if !seen.insert(id.clone()) {
-            return Err(DataError::InvalidParameter {
-                name: "audio",
-                reason: format!("two audio files are named {id}: file ids must differ"),
-            }
-            .into());
-        }
-    }
-    let bar = progress_bar(quiet, " windows");
-    let mut files = Vec::with_capacity(args.audio.len());
-    for path in &args.audio {
-        let name = path.display().to_string();
-        bar.set_message(name.clone());
-        bar.set_position(0);
-        let audio = read_audio_or_stdin(path)?;
-        let progress = |done: usize, total: usize| {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        };
-        let windows = match &speech_turns {
-            Some(turns) => {
-                let id = file_id(path);
-                let mine: Vec<&Turn> = turns.iter().filter(|t| t.file_id == id).collect();
-                if mine.is_empty() && !args.allow_no_speech {
-                    return Err(CliError::NoTurns {
-                        path: args.speech_rttm.clone().unwrap_or_default(),
-                        file_id: id,
-                    });
-                }
-                let speech = SpeechRegions::from_seconds(mine.iter().map(|t| (t.onset, t.end())));
-                frontend.embed_windows_with_speech(&audio, speech, config, &name, progress)?
-            }
-            None => frontend.embed_windows(&audio, config, &name, progress)?,
-        };
-        log::info!(
-            "{name}: {:.1} s, {} windows kept",
-            audio.seconds(),
-            windows.vectors.nrows()
-        );
-        files.push(EmbeddedFile {
-            id: file_id(path),
-            windows,
-        });
-    }
-    bar.finish_and_clear();
-    Ok(files)
-}
-
-/// The windows as sequences of float64 rows.
-pub fn sequences_of(files: &[EmbeddedFile]) -> Vec<Array2<f64>> {
-    files
-        .iter()
-        .map(|f| f.windows.vectors.mapv(f64::from))
-        .collect()
-}
 
 /// The speaker who talks most in `[start, end)`, if anyone does.
 fn main_speaker<'a>(turns: &[&'a Turn], start: f64, end: f64) -> Option<&'a str> {

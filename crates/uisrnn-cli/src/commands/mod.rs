@@ -1,5 +1,6 @@
 //! One module per subcommand, plus what they share.
 
+pub mod audio;
 pub mod calibrate;
 pub mod demo;
 pub mod diarize;
