@@ -103,6 +103,18 @@ pub fn resample(samples: &[f32], from: u32, to: u32) -> Result<Vec<f32>> {
 /// Input frames per call of rubato's resampler.
 const RESAMPLER_CHUNK: usize = 1024;
 
+/// The sinc filter of [`resample`]: 256 taps, Blackman-Harris window, cubic
+/// interpolation between 256 sub-sample positions, rubato's cutoff.
+fn sinc_parameters() -> SincInterpolationParameters {
+    SincInterpolationParameters {
+        sinc_len: 256,
+        f_cutoff: None,
+        oversampling_factor: 256,
+        interpolation: SincInterpolationType::Cubic,
+        window: WindowFunction::BlackmanHarris2,
+    }
+}
+
 /// [`resample`] over a stream: samples go in as they arrive, in pieces of any size,
 /// and come out (delayed by the filter's half length) with the same values as
 /// [`resample`] of the whole input, whatever the pieces. Holds about 1,500 samples.
@@ -148,19 +160,12 @@ impl StreamResampler {
         let resampler = if from == to {
             None
         } else {
-            let parameters = SincInterpolationParameters {
-                sinc_len: 256,
-                f_cutoff: None,
-                oversampling_factor: 256,
-                interpolation: SincInterpolationType::Cubic,
-                window: WindowFunction::BlackmanHarris2,
-            };
             let ratio = to as f64 / from as f64;
             Some(
                 Async::<f64>::new_sinc(
                     ratio,
                     1.0,
-                    &parameters,
+                    &sinc_parameters(),
                     RESAMPLER_CHUNK,
                     1,
                     FixedAsync::Input,
@@ -276,17 +281,10 @@ mod tests {
     /// rubato's own whole-clip resampling, as [`resample`] once called it.
     fn process_all(samples: &[f32], from: u32, to: u32) -> Vec<f32> {
         let input: Vec<f64> = samples.iter().map(|&x| x as f64).collect();
-        let parameters = SincInterpolationParameters {
-            sinc_len: 256,
-            f_cutoff: None,
-            oversampling_factor: 256,
-            interpolation: SincInterpolationType::Cubic,
-            window: WindowFunction::BlackmanHarris2,
-        };
         let mut resampler = Async::<f64>::new_sinc(
             to as f64 / from as f64,
             1.0,
-            &parameters,
+            &sinc_parameters(),
             RESAMPLER_CHUNK,
             1,
             FixedAsync::Input,

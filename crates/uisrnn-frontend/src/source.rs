@@ -110,18 +110,23 @@ impl Pass<'_> {
     /// resampler.
     pub fn next_piece(&mut self) -> Result<Option<Vec<f32>>> {
         while !self.finished {
-            let raw = match &mut self.input {
-                Input::Decoder(decoder) => decoder.next_chunk()?,
+            // Decoded pieces are owned; samples in memory are borrowed, not copied.
+            let decoded;
+            let raw: Option<&[f32]> = match &mut self.input {
+                Input::Decoder(decoder) => {
+                    decoded = decoder.next_chunk()?;
+                    decoded.as_deref()
+                }
                 Input::Samples { samples, at } => {
                     let piece = &samples[*at..(*at + PIECE).min(samples.len())];
                     *at += piece.len();
-                    (!piece.is_empty()).then(|| piece.to_vec())
+                    (!piece.is_empty()).then_some(piece)
                 }
             };
             let out = match raw {
                 Some(raw) => {
                     self.input_samples += raw.len() as u64;
-                    self.resampler.push(&raw)?
+                    self.resampler.push(raw)?
                 }
                 None => {
                     self.finished = true;
