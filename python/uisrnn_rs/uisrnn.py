@@ -30,6 +30,11 @@ def _labels(value, name):
     return [str(label) for label in value]
 
 
+def _each(convert, values, name):
+    """``convert`` applied to every item, each named ``name[i]`` in messages."""
+    return [convert(value, f"{name}[{i}]") for i, value in enumerate(values)]
+
+
 class UISRNN:
     """The UIS-RNN model, as google/uis-rnn's ``uisrnn.UISRNN``, computed by the
     Rust crates on the CPU.
@@ -177,8 +182,8 @@ class UISRNN:
                 f"{len(train_sequences)} train_sequences were given with "
                 f"{len(train_cluster_ids)} train_cluster_ids"
             )
-        sequences = [_sequence(s, f"train_sequences[{i}]") for i, s in enumerate(train_sequences)]
-        labels = [_labels(l, f"train_cluster_ids[{i}]") for i, l in enumerate(train_cluster_ids)]
+        sequences = _each(_sequence, train_sequences, "train_sequences")
+        labels = _each(_labels, train_cluster_ids, "train_cluster_ids")
         self._fit(sequences, labels, False, args, overrides)
 
     def calibrate(self, sequences, cluster_ids, args=None, crp_alphas=None, sigma2_scales=None,
@@ -186,8 +191,8 @@ class UISRNN:
         """Beyond the reference: chooses crp_alpha and a sigma2 scale that label
         held-out conversations best (``uisrnn calibrate``). Returns a dict with the
         chosen values and the held-out accuracy before and after."""
-        sequences = [_sequence(s, f"sequences[{i}]") for i, s in enumerate(sequences)]
-        labels = [_labels(l, f"cluster_ids[{i}]") for i, l in enumerate(cluster_ids)]
+        sequences = _each(_sequence, sequences, "sequences")
+        labels = _each(_labels, cluster_ids, "cluster_ids")
         crp_alpha, scale, before, after = self._model.calibrate(
             sequences, labels, inference_settings(args, overrides), crp_alphas, sigma2_scales
         )
@@ -208,7 +213,7 @@ class UISRNN:
         if isinstance(test_sequences, np.ndarray):
             return self.predict_single(test_sequences, args, **overrides)
         if isinstance(test_sequences, list):
-            sequences = [_sequence(s, f"test_sequences[{i}]") for i, s in enumerate(test_sequences)]
+            sequences = _each(_sequence, test_sequences, "test_sequences")
             return self._model.predict_many(sequences, inference_settings(args, overrides))
         raise TypeError("test_sequences should be either a list or numpy array")
 
@@ -231,5 +236,5 @@ def parallel_predict(model, test_sequences, args, num_processes=4):
     GIL). Returns one list of ints per sequence, in input order."""
     if not isinstance(test_sequences, list):
         raise TypeError("test_sequences must be a list")
-    sequences = [_sequence(s, f"test_sequences[{i}]") for i, s in enumerate(test_sequences)]
+    sequences = _each(_sequence, test_sequences, "test_sequences")
     return model._model.predict_many(sequences, inference_settings(args, {}), num_processes)
