@@ -27,6 +27,7 @@ use safetensors::SafeTensors;
 use crate::error::{FrontendError, Result};
 use crate::host_lstm::{HostEncoder, HostLstmLayer};
 use crate::mel::N_MELS;
+use uisrnn_kernels::matmul::{ColumnBlocks, View};
 
 /// LSTM hidden size and embedding size.
 pub const HIDDEN: usize = 256;
@@ -256,10 +257,11 @@ impl SpeakerEncoder {
                 b_ih: row(&b_ih),
                 b_hh: row(&b_hh),
             });
+            // [w_ih; w_hh]: `[x_t, h_{t-1}] [w_ih; w_hh]` is one product per step.
+            let stacked = [w_ih.as_slice(), w_hh.as_slice()].concat();
             host_layers.push(HostLstmLayer {
                 input,
-                w_ih,
-                w_hh,
+                weights: ColumnBlocks::new(View::new(&stacked, input + HIDDEN, gates)),
                 bias: b_ih.iter().zip(&b_hh).map(|(a, b)| a + b).collect(),
             });
         }

@@ -1,7 +1,8 @@
 //! The encoder's LSTM on the host, for the CPU device: the same equations as
 //! [`crate::encoder`]'s burn version, with one matrix product per layer for the
 //! input projections of every frame, one per frame for the recurrence (the whole
-//! batch of windows at once), and the gate arithmetic in one vectorised pass.
+//! chunk of windows at once, one chunk per core), and the gate arithmetic in one
+//! vectorised pass.
 //!
 //! burn's step-by-step graph spends most of its time allocating and walking a
 //! dozen small tensors per frame; here each frame is a `[batch, 256] x [256, 1024]`
@@ -9,17 +10,16 @@
 
 use rayon::prelude::*;
 use uisrnn_kernels::activation::{sigmoid, tanh};
-use uisrnn_kernels::matmul::{View, add_bias, matmul};
+use uisrnn_kernels::matmul::{ColumnBlocks, View, add_bias, matmul_serial};
 
 /// One layer's weights, transposed for row-vector products.
 #[derive(Debug, Clone)]
 pub(crate) struct HostLstmLayer {
     /// Input size.
     pub(crate) input: usize,
-    /// `[input, 4H]`, row-major.
-    pub(crate) w_ih: Vec<f32>,
-    /// `[H, 4H]`, row-major.
-    pub(crate) w_hh: Vec<f32>,
+    /// `[W_ih; W_hh]`, `[input + H, 4H]`, in column blocks for the register-blocked
+    /// product of a step.
+    pub(crate) weights: ColumnBlocks,
     /// `b_ih + b_hh`, `[4H]`.
     pub(crate) bias: Vec<f32>,
 }
@@ -34,44 +34,29 @@ pub(crate) struct HostEncoder {
     pub(crate) linear_bias: Vec<f32>,
 }
 
-/// One row of the LSTM cell ([`gate_row_portable`]), with the widest vector
-/// instructions the processor has (AVX-512 or AVX2 with FMA, detected at run time;
-/// the portable build targets SSE2 only). The activations cost as much as the
-/// recurrent matrix product without this.
-pub(crate) fn gate_row(g: &[f32], bias: &[f32], c: &mut [f32], out: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the processor supports AVX-512F (checked just above).
-            return unsafe { gate_row_avx512(g, bias, c, out) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the processor supports AVX2 and FMA (checked just above).
-            return unsafe { gate_row_avx2(g, bias, c, out) };
+uisrnn_kernels::widest_vectors! {
+    /// The LSTM cell of every row: gates `steps` (`[rows, 4H]`, without biases),
+    /// cell states `cells` and hidden outputs `hidden` (`[rows, H]`), updated in
+    /// place; compiled for the widest vectors the processor has (without that, the
+    /// activations cost as much as the step's matrix product).
+    pub(crate) fn gate_rows(steps: &[f32], bias: &[f32], cells: &mut [f32], hidden: &mut [f32]) {
+        let h = bias.len() / 4;
+        let rows = steps
+            .chunks_exact(4 * h)
+            .zip(cells.chunks_exact_mut(h))
+            .zip(hidden.chunks_exact_mut(h));
+        for ((g, c), out) in rows {
+            gate_row(g, bias, c, out);
         }
     }
-    gate_row_portable(g, bias, c, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn gate_row_avx512(g: &[f32], bias: &[f32], c: &mut [f32], out: &mut [f32]) {
-    gate_row_portable(g, bias, c, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn gate_row_avx2(g: &[f32], bias: &[f32], c: &mut [f32], out: &mut [f32]) {
-    gate_row_portable(g, bias, c, out)
 }
 
 /// One row of the LSTM cell: gates `g` (`[4H]`, i f g o, without biases), biases
 /// `bias`, cell state `c` and hidden output `out` (`[H]` each), updated in place.
-/// Written over zipped slices so that the compiler vectorises it; inlined into the
-/// callers compiled for wider instructions.
+/// Written over zipped slices so that the compiler vectorises it; inlined into
+/// [`gate_rows`].
 #[inline(always)]
-fn gate_row_portable(g: &[f32], bias: &[f32], c: &mut [f32], out: &mut [f32]) {
+fn gate_row(g: &[f32], bias: &[f32], c: &mut [f32], out: &mut [f32]) {
     let h = c.len();
     let (gi, rest) = g.split_at(h);
     let (gf, rest) = rest.split_at(h);
@@ -97,68 +82,78 @@ impl HostEncoder {
     /// The projection of the last layer's final hidden state for a batch of mel
     /// spectrograms, `mels` row-major `[batch, frames, input]`; returns
     /// `[batch, H]` row-major.
+    ///
+    /// The windows are split into one chunk per core, each encoded on its own
+    /// thread with single-threaded products: a core keeps its layer's weights in
+    /// its cache for the whole chunk, and no frame waits for the other cores (a
+    /// fork-join per frame and layer cost more than the arithmetic it shared).
     pub(crate) fn encode(&self, mels: &[f32], batch: usize, frames: usize) -> Vec<f32> {
         let h = self.hidden;
-        let gates = 4 * h;
-        // Time-major input of the first layer: [frames, batch, input].
         let first = self.layers[0].input;
-        let mut input = vec![0.0_f32; frames * batch * first];
+        let chunks = rayon::current_num_threads().clamp(1, batch.max(1));
+        let per_chunk = batch.div_ceil(chunks).max(1);
+        let mut projection = vec![0.0_f32; batch * h];
+        projection
+            .par_chunks_mut(per_chunk * h)
+            .zip(mels.par_chunks(per_chunk * frames * first))
+            .for_each(|(out, mels)| self.encode_chunk(mels, out.len() / h, frames, out));
+        projection
+    }
+
+    /// [`HostEncoder::encode`] of one chunk of windows on the calling thread, into
+    /// `projection` (`[batch, H]`).
+    fn encode_chunk(&self, mels: &[f32], batch: usize, frames: usize, projection: &mut [f32]) {
+        let h = self.hidden;
+        let gates = 4 * h;
+        let widest = self.layers.iter().map(|l| l.input).max().unwrap_or(0);
+        // A layer's input, time-major `[frames, batch, input]`: the mel frames for
+        // the first layer, then the previous layer's outputs.
+        let mut inputs = vec![0.0_f32; frames * batch * widest];
+        let first = self.layers[0].input;
         for b in 0..batch {
             for t in 0..frames {
                 let from = (b * frames + t) * first;
                 let to = (t * batch + b) * first;
-                input[to..to + first].copy_from_slice(&mels[from..from + first]);
+                inputs[to..to + first].copy_from_slice(&mels[from..from + first]);
             }
         }
-        let mut hidden = vec![0.0_f32; batch * h];
-        // One buffer for every layer's input projections, and one for the outputs
-        // of a layer (the next one's input): allocated (and paged in) once.
-        let mut projected = vec![0.0_f32; frames * batch * gates];
         let mut outputs = vec![0.0_f32; frames * batch * h];
+        // One step's `[x_t, h_{t-1}]` rows, its gates, and the cell state.
+        let mut joined = vec![0.0_f32; batch * (widest + h)];
+        let mut step = vec![0.0_f32; batch * gates];
+        let mut hidden = vec![0.0_f32; batch * h];
+        let mut cell = vec![0.0_f32; batch * h];
         for (index, layer) in self.layers.iter().enumerate() {
+            let input = layer.input;
             let keep_outputs = index + 1 < self.layers.len();
-            // Input projections of every frame (the biases are added with the gates).
-            matmul(
-                &mut projected,
-                View::new(&input, frames * batch, layer.input),
-                View::new(&layer.w_ih, layer.input, gates),
-                false,
-            );
+            let joined = &mut joined[..batch * (input + h)];
             hidden.fill(0.0);
-            let mut cell = vec![0.0_f32; batch * h];
+            cell.fill(0.0);
             for t in 0..frames {
-                let step = &mut projected[t * batch * gates..(t + 1) * batch * gates];
-                matmul(
-                    step,
-                    View::new(&hidden, batch, h),
-                    View::new(&layer.w_hh, h, gates),
-                    true,
-                );
-                let bias = &layer.bias;
-                let rows = step
-                    .par_chunks(gates)
-                    .zip(cell.par_chunks_mut(h))
-                    .zip(hidden.par_chunks_mut(h));
-                // Rows in groups, so that one thread does not pay a task per row.
-                rows.with_min_len(16)
-                    .for_each(|((g, c), out)| gate_row(g, bias, c, out));
+                let x = &inputs[t * batch * input..(t + 1) * batch * input];
+                let rows = joined.chunks_exact_mut(input + h);
+                for ((row, x), previous) in
+                    rows.zip(x.chunks_exact(input)).zip(hidden.chunks_exact(h))
+                {
+                    row[..input].copy_from_slice(x);
+                    row[input..].copy_from_slice(previous);
+                }
+                layer.weights.left_product_serial(&mut step, joined, false);
+                gate_rows(&step, &layer.bias, &mut cell, &mut hidden);
                 if keep_outputs {
                     outputs[t * batch * h..(t + 1) * batch * h].copy_from_slice(&hidden);
                 }
             }
             if keep_outputs {
-                std::mem::swap(&mut input, &mut outputs);
-                outputs.resize(frames * batch * h, 0.0);
+                inputs[..frames * batch * h].copy_from_slice(&outputs);
             }
         }
-        let mut projection = vec![0.0_f32; batch * h];
-        matmul(
-            &mut projection,
+        matmul_serial(
+            projection,
             View::new(&hidden, batch, h),
             View::new(&self.linear_weight, h, h),
             false,
         );
-        add_bias(&mut projection, &self.linear_bias);
-        projection
+        add_bias(projection, &self.linear_bias);
     }
 }

@@ -47,7 +47,7 @@ use uisrnn_kernels::matmul::{View, add_bias, matmul};
 
 use crate::encoder::read_f32_tensor;
 use crate::error::{FrontendError, Result};
-use crate::host_lstm::gate_row;
+use crate::host_lstm::gate_rows;
 
 /// Silero VAD 6.2.3's 16 kHz weights: the network of its default model
 /// (`silero_vad/data/silero_vad.jit` in its PyPI wheel) as safetensors, values
@@ -376,7 +376,7 @@ impl SileroVad {
                 View::new(&self.w_hh, HIDDEN, gates),
                 true,
             );
-            gate_row(step, &self.bias, &mut state.c, &mut state.h);
+            gate_rows(step, &self.bias, &mut state.c, &mut state.h);
             let logit = state
                 .h
                 .iter()

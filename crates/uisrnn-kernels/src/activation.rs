@@ -16,7 +16,8 @@ pub fn exp(x: f32) -> f32 {
     // 1.5 * 2^23: adding and subtracting it rounds to the nearest integer.
     const ROUND: f32 = 12_582_912.0;
     let x = x.clamp(-87.3, 88.7);
-    let n = (x * LOG2_E + ROUND) - ROUND;
+    let shifted = x * LOG2_E + ROUND;
+    let n = shifted - ROUND;
     let r = x - n * LN2_HIGH - n * LN2_LOW;
     // e^r on [-ln2/2, ln2/2]: Taylor polynomial of degree 7 (Horner).
     let p = 1.0
@@ -27,7 +28,10 @@ pub fn exp(x: f32) -> f32 {
                         + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
     // 2^n from the exponent bits; n is in [-126, 128] after the clamp, and 2^128
     // is reached only at the top of the range, where p < 1 keeps the result finite.
-    let scale = f32::from_bits((((n as i32) + 127).clamp(1, 254) as u32) << 23);
+    // n as an integer from the bits of `shifted` (whose last place is 1), not by
+    // `n as i32`: the saturating float conversion is not vectorised.
+    let n_int = (shifted.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32);
+    let scale = f32::from_bits(((n_int.wrapping_add(127)).clamp(1, 254) as u32) << 23);
     let adjust = if n > 127.0 { 2.0 } else { 1.0 };
     p * scale * adjust
 }

@@ -3,8 +3,11 @@
 //!
 //! - [`matmul`]: matrix products on row-major slices through the `gemm` crate, with
 //!   transposed views and column-blocked right-hand sides for recurrent steps.
+//! - [`dispatch`]: the one place that picks AVX-512, AVX2, NEON or portable code at
+//!   run time, for the register-blocked recurrent product and row kernels.
 //! - [`activation`]: `exp`, `sigmoid` and `tanh` in plain arithmetic that the
 //!   compiler vectorises (2 ulp / 2e-7).
 
 pub mod activation;
+pub mod dispatch;
 pub mod matmul;

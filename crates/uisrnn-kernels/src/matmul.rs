@@ -42,20 +42,28 @@ impl<'a> View<'a> {
 /// `out = a b` (or `out += a b` with `accumulate`), `out` row-major `[a.rows, b.cols]`.
 /// Every core takes part when the product is large enough to pay (gemm decides).
 pub fn matmul(out: &mut [f32], a: View<'_>, b: View<'_>, accumulate: bool) {
+    checked_product(out, a, b, accumulate, Parallelism::Rayon(0));
+}
+
+/// [`matmul`] on the calling thread only: for callers that already give each core
+/// its own independent work (a chunk of windows, say), where a fork-join per
+/// product would only add synchronisation.
+pub fn matmul_serial(out: &mut [f32], a: View<'_>, b: View<'_>, accumulate: bool) {
+    checked_product(out, a, b, accumulate, Parallelism::None);
+}
+
+fn checked_product(
+    out: &mut [f32],
+    a: View<'_>,
+    b: View<'_>,
+    accumulate: bool,
+    parallelism: Parallelism,
+) {
     check(out, a, b);
     // SAFETY: `check` matched the shapes to the slices (`View::new` checks its slice,
     // `t` keeps every index inside it); `out` is borrowed mutably, so it does not
     // alias `a` or `b`.
-    unsafe {
-        product(
-            out.as_mut_ptr(),
-            b.cols,
-            a,
-            b,
-            accumulate,
-            Parallelism::Rayon(0),
-        )
-    };
+    unsafe { product(out.as_mut_ptr(), b.cols, a, b, accumulate, parallelism) };
 }
 
 /// A matrix stored as blocks of [`ColumnBlocks::WIDTH`] columns, each block
@@ -132,6 +140,29 @@ impl ColumnBlocks {
         } else {
             run(0..count);
         }
+    }
+}
+
+impl ColumnBlocks {
+    /// `out = a M` (or `out += a M`) on the calling thread, with the register-blocked
+    /// kernel of [`crate::dispatch`] (AVX-512, AVX2 with FMA, NEON, or portable):
+    /// the recurrent product of callers that give each core its own rows. `a` is
+    /// row-major `[rows, self.rows]` (contiguous), `out` row-major `[rows, cols]`.
+    pub fn left_product_serial(&self, out: &mut [f32], a: &[f32], accumulate: bool) {
+        let k = self.rows;
+        assert!(
+            k > 0 && a.len().is_multiple_of(k),
+            "inner dimensions differ"
+        );
+        let rows = a.len() / k;
+        assert_eq!(out.len(), rows * self.cols, "output of the wrong size");
+        crate::dispatch::blocked_product(&self.blocks, self.cols, k, a, out, accumulate);
+    }
+
+    /// The blocks, each row-major `[rows, width]`.
+    #[cfg(test)]
+    pub(crate) fn blocks(&self) -> &[Vec<f32>] {
+        &self.blocks
     }
 }
 
@@ -250,9 +281,14 @@ mod tests {
                 assert!((bt_at[j * m + i] - want[i * n + j]).abs() < 1e-5);
             }
         }
-        // Accumulating adds.
+        // Accumulating adds, on any number of threads.
         matmul(&mut out, View::new(&a, m, k), View::new(&b, k, n), true);
         assert!((out[0] - 2.0 * want[0]).abs() < 1e-5);
+        let mut serial = vec![0.0; m * n];
+        matmul_serial(&mut serial, View::new(&a, m, k), View::new(&b, k, n), false);
+        for (x, y) in serial.iter().zip(&want) {
+            assert!((x - y).abs() < 1e-5);
+        }
         // Column blocks (of a transpose, too) give the same product.
         let (m, k, n) = (3, 40, 70);
         let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
@@ -269,6 +305,22 @@ mod tests {
         blocks.left_product(&mut blocked, View::new(&a, m, k), true);
         for (x, y) in blocked.iter().zip(&want) {
             assert!((x - 2.0 * y).abs() < 2e-4);
+        }
+        // The register-blocked kernel, for row counts around its tile heights and
+        // a last block narrower than the others.
+        for m in [1, 2, 3, 4, 5, 7, 8, 9, 17, 33] {
+            let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.29).sin()).collect();
+            let want = naive(&a, &b, m, k, n);
+            let mut serial = vec![f32::NAN; m * n];
+            let blocks = ColumnBlocks::new(View::new(&b, k, n));
+            blocks.left_product_serial(&mut serial, &a, false);
+            for (x, y) in serial.iter().zip(&want) {
+                assert!((x - y).abs() < 1e-4, "{m} rows: {x} vs {y}");
+            }
+            blocks.left_product_serial(&mut serial, &a, true);
+            for (x, y) in serial.iter().zip(&want) {
+                assert!((x - 2.0 * y).abs() < 2e-4, "{m} rows, accumulated");
+            }
         }
     }
 }

@@ -1,0 +1,386 @@
+//! The one place where the kernels pick instructions for the processor they run
+//! on: AVX-512, or AVX2 with FMA, detected at run time on x86-64 (the portable
+//! build targets SSE2 only), NEON with FMA on AArch64 (always present there), and
+//! portable code elsewhere. Each kernel is written once as an `#[inline(always)]`
+//! function and compiled here for every instruction set.
+//!
+//! - [`blocked_product`]: the register-blocked product of a row-major left-hand
+//!   side with [`crate::matmul::ColumnBlocks`] (the recurrent step of an LSTM or
+//!   GRU layer).
+//! - [`widest_vectors!`](crate::widest_vectors): defines a function (the gate
+//!   arithmetic of a recurrent step) compiled for each of them.
+
+use crate::matmul::ColumnBlocks;
+
+const WIDTH: usize = ColumnBlocks::WIDTH;
+
+/// Which instructions this processor gives the kernels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isa {
+    /// AVX-512F (x86-64).
+    Avx512,
+    /// AVX2 with FMA (x86-64).
+    Avx2,
+    /// NEON with FMA (AArch64).
+    Neon,
+    /// Whatever the build targets.
+    Portable,
+}
+
+/// The instructions the kernels use here (detected once per call; the detection
+/// is cached by the standard library).
+pub fn isa() -> Isa {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            return Isa::Avx512;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            return Isa::Avx2;
+        }
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        return Isa::Neon;
+    }
+    #[allow(unreachable_code)]
+    Isa::Portable
+}
+
+/// Defines a function whose body is compiled for AVX-512, for AVX2 with FMA and
+/// for the build's baseline, and runs the widest the processor has ([`isa`]):
+/// for loops over `#[inline(always)]` element kernels (the gate arithmetic of a
+/// recurrent step), which the compiler then vectorises with those instructions.
+/// Floating-point results do not depend on the version: Rust never contracts
+/// `a * b + c` into a fused multiply-add by itself.
+///
+/// ```
+/// uisrnn_kernels::widest_vectors! {
+///     /// `y = 2 x`, elementwise.
+///     pub fn double(x: &[f32], y: &mut [f32]) {
+///         for (x, y) in x.iter().zip(y.iter_mut()) {
+///             *y = 2.0 * x;
+///         }
+///     }
+/// }
+/// let mut y = [0.0; 3];
+/// double(&[1.0, 2.0, 3.0], &mut y);
+/// assert_eq!(y, [2.0, 4.0, 6.0]);
+/// ```
+#[macro_export]
+macro_rules! widest_vectors {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+        $(#[$meta])*
+        $vis fn $name($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f")]
+                fn avx512($($arg: $ty),*) $body
+                #[target_feature(enable = "avx2,fma")]
+                fn avx2($($arg: $ty),*) $body
+                match $crate::dispatch::isa() {
+                    // SAFETY: the processor supports AVX-512F (detected by `isa`).
+                    $crate::dispatch::Isa::Avx512 => return unsafe { avx512($($arg),*) },
+                    // SAFETY: the processor supports AVX2 and FMA (detected by `isa`).
+                    $crate::dispatch::Isa::Avx2 => return unsafe { avx2($($arg),*) },
+                    _ => {}
+                }
+            }
+            $body
+        }
+    };
+}
+
+/// `out (+)= a M` for `M` stored as column blocks of [`WIDTH`] (`blocks`, each
+/// row-major `[k, width]`), `a` row-major `[rows, k]`, `out` row-major
+/// `[rows, cols]`, with the instructions of [`isa`].
+pub(crate) fn blocked_product(
+    blocks: &[Vec<f32>],
+    cols: usize,
+    k: usize,
+    a: &[f32],
+    out: &mut [f32],
+    accumulate: bool,
+) {
+    blocked_product_with(isa(), blocks, cols, k, a, out, accumulate)
+}
+
+/// [`blocked_product`] with the instructions of `isa` (which the processor must
+/// have; anything else falls back to portable code).
+pub(crate) fn blocked_product_with(
+    isa: Isa,
+    blocks: &[Vec<f32>],
+    cols: usize,
+    k: usize,
+    a: &[f32],
+    out: &mut [f32],
+    accumulate: bool,
+) {
+    let rows = a.len() / k;
+    assert!(
+        a.len() == rows * k && out.len() == rows * cols,
+        "shapes differ"
+    );
+    for (index, block) in blocks.iter().enumerate() {
+        let start = index * WIDTH;
+        let width = WIDTH.min(cols - start);
+        assert_eq!(block.len(), k * width, "a block of the wrong size");
+        let target = Target {
+            block,
+            k,
+            a,
+            out: &mut *out,
+            cols,
+            start,
+            width,
+            accumulate,
+        };
+        match isa {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 if width == WIDTH && std::arch::is_x86_feature_detected!("avx512f") => {
+                // SAFETY: the processor supports AVX-512F (checked just above).
+                unsafe { x86::block_avx512(target) }
+            }
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2
+                if width == WIDTH
+                    && std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma") =>
+            {
+                // SAFETY: the processor supports AVX2 and FMA (checked just above).
+                unsafe { x86::block_avx2(target) }
+            }
+            // AArch64 has NEON and FMA in its baseline: the portable loop with
+            // fused multiply-adds compiles to them.
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => block_portable::<true>(target),
+            _ => block_portable::<false>(target),
+        }
+    }
+}
+
+/// One block's share of a product: `out[.., start..start + width] (+)= a block`.
+struct Target<'a> {
+    block: &'a [f32],
+    k: usize,
+    a: &'a [f32],
+    out: &'a mut [f32],
+    cols: usize,
+    start: usize,
+    width: usize,
+    accumulate: bool,
+}
+
+/// Any block width, on any processor; `FMA` only where multiply-adds are
+/// instructions (elsewhere `mul_add` is a library call).
+fn block_portable<const FMA: bool>(target: Target<'_>) {
+    let Target {
+        block,
+        k,
+        a,
+        out,
+        cols,
+        start,
+        width,
+        accumulate,
+    } = target;
+    let mut acc = vec![0.0_f32; width];
+    for (row, out) in a.chunks_exact(k).zip(out.chunks_exact_mut(cols)) {
+        acc.fill(0.0);
+        for (&x, b) in row.iter().zip(block.chunks_exact(width)) {
+            for (acc, &b) in acc.iter_mut().zip(b) {
+                *acc = if FMA {
+                    x.mul_add(b, *acc)
+                } else {
+                    *acc + x * b
+                };
+            }
+        }
+        let out = &mut out[start..start + width];
+        if accumulate {
+            out.iter_mut().zip(&acc).for_each(|(o, a)| *o += a);
+        } else {
+            out.copy_from_slice(&acc);
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    //! Register-blocked tiles: `MR` rows by one block of 32 columns, the tile's
+    //! accumulators in registers over the whole inner dimension, the left-hand
+    //! side's values broadcast from memory, the block streamed once per tile.
+
+    use super::{Target, WIDTH};
+    use std::arch::x86_64::*;
+
+    /// 8 rows x 2 zmm (16 accumulators of the 32 registers).
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn block_avx512(mut target: Target<'_>) {
+        let rows = target.a.len() / target.k;
+        let mut first = 0;
+        while first + 8 <= rows {
+            tile_avx512::<8>(&mut target, first);
+            first += 8;
+        }
+        if first + 4 <= rows {
+            tile_avx512::<4>(&mut target, first);
+            first += 4;
+        }
+        if first + 2 <= rows {
+            tile_avx512::<2>(&mut target, first);
+            first += 2;
+        }
+        if first < rows {
+            tile_avx512::<1>(&mut target, first);
+        }
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn tile_avx512<const MR: usize>(target: &mut Target<'_>, first: usize) {
+        let k = target.k;
+        let a = &target.a[first * k..(first + MR) * k];
+        let block = &target.block[..k * WIDTH];
+        let mut acc = [[_mm512_setzero_ps(); 2]; MR];
+        for p in 0..k {
+            // SAFETY: `p < k`, and the block holds `k` rows of WIDTH (checked by
+            // the slice above).
+            let (b0, b1) = unsafe {
+                let row = block.as_ptr().add(p * WIDTH);
+                (_mm512_loadu_ps(row), _mm512_loadu_ps(row.add(16)))
+            };
+            for (i, acc) in acc.iter_mut().enumerate() {
+                // SAFETY: `i < MR` and `p < k` index into `a`'s `MR` rows of `k`.
+                let x = _mm512_set1_ps(unsafe { *a.get_unchecked(i * k + p) });
+                acc[0] = _mm512_fmadd_ps(x, b0, acc[0]);
+                acc[1] = _mm512_fmadd_ps(x, b1, acc[1]);
+            }
+        }
+        for (i, acc) in acc.iter().enumerate() {
+            let offset = (first + i) * target.cols + target.start;
+            let out = &mut target.out[offset..offset + WIDTH];
+            let ptr = out.as_mut_ptr();
+            // SAFETY: `out` holds WIDTH = 2 x 16 values.
+            unsafe {
+                let (mut v0, mut v1) = (acc[0], acc[1]);
+                if target.accumulate {
+                    v0 = _mm512_add_ps(v0, _mm512_loadu_ps(ptr));
+                    v1 = _mm512_add_ps(v1, _mm512_loadu_ps(ptr.add(16)));
+                }
+                _mm512_storeu_ps(ptr, v0);
+                _mm512_storeu_ps(ptr.add(16), v1);
+            }
+        }
+    }
+
+    /// 6 rows x 2 ymm (12 accumulators of the 16 registers), once for each half
+    /// of the block.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) fn block_avx2(mut target: Target<'_>) {
+        let rows = target.a.len() / target.k;
+        for half in [0, 16] {
+            let mut first = 0;
+            while first + 6 <= rows {
+                tile_avx2::<6>(&mut target, first, half);
+                first += 6;
+            }
+            if first + 3 <= rows {
+                tile_avx2::<3>(&mut target, first, half);
+                first += 3;
+            }
+            while first < rows {
+                tile_avx2::<1>(&mut target, first, half);
+                first += 1;
+            }
+        }
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    fn tile_avx2<const MR: usize>(target: &mut Target<'_>, first: usize, half: usize) {
+        let k = target.k;
+        let a = &target.a[first * k..(first + MR) * k];
+        let block = &target.block[..k * WIDTH];
+        let mut acc = [[_mm256_setzero_ps(); 2]; MR];
+        for p in 0..k {
+            // SAFETY: `p < k`, `half + 16 <= WIDTH`, and the block holds `k` rows
+            // of WIDTH (checked by the slice above).
+            let (b0, b1) = unsafe {
+                let row = block.as_ptr().add(p * WIDTH + half);
+                (_mm256_loadu_ps(row), _mm256_loadu_ps(row.add(8)))
+            };
+            for (i, acc) in acc.iter_mut().enumerate() {
+                // SAFETY: `i < MR` and `p < k` index into `a`'s `MR` rows of `k`.
+                let x = _mm256_set1_ps(unsafe { *a.get_unchecked(i * k + p) });
+                acc[0] = _mm256_fmadd_ps(x, b0, acc[0]);
+                acc[1] = _mm256_fmadd_ps(x, b1, acc[1]);
+            }
+        }
+        for (i, acc) in acc.iter().enumerate() {
+            let offset = (first + i) * target.cols + target.start + half;
+            let out = &mut target.out[offset..offset + 16];
+            let ptr = out.as_mut_ptr();
+            // SAFETY: `out` holds 16 = 2 x 8 values.
+            unsafe {
+                let (mut v0, mut v1) = (acc[0], acc[1]);
+                if target.accumulate {
+                    v0 = _mm256_add_ps(v0, _mm256_loadu_ps(ptr));
+                    v1 = _mm256_add_ps(v1, _mm256_loadu_ps(ptr.add(8)));
+                }
+                _mm256_storeu_ps(ptr, v0);
+                _mm256_storeu_ps(ptr.add(8), v1);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matmul::View;
+
+    /// Every instruction set this processor has gives the definition's product
+    /// (the portable one everywhere), for row counts around the tile heights,
+    /// blocks of full and narrow width, overwriting and accumulating.
+    #[test]
+    fn every_instruction_set_computes_the_product() {
+        let mut isas = vec![Isa::Portable];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                isas.push(Isa::Avx512);
+            }
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                isas.push(Isa::Avx2);
+            }
+        }
+        #[cfg(target_arch = "aarch64")]
+        isas.push(Isa::Neon);
+        assert!(isas.contains(&isa()) || isa() == Isa::Portable);
+        for (k, n) in [(40, 70), (256, 64), (7, 32)] {
+            let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
+            let blocks = ColumnBlocks::new(View::new(&b, k, n));
+            for m in [1, 5, 6, 7, 8, 9, 13, 17] {
+                let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.29).sin()).collect();
+                let want: Vec<f32> = (0..m * n)
+                    .map(|c| (0..k).map(|l| a[c / n * k + l] * b[l * n + c % n]).sum())
+                    .collect();
+                for &isa in &isas {
+                    let mut out = vec![f32::NAN; m * n];
+                    blocked_product_with(isa, blocks.blocks(), n, k, &a, &mut out, false);
+                    for (x, y) in out.iter().zip(&want) {
+                        assert!((x - y).abs() < 1e-4, "{isa:?} {m}x{k}x{n}: {x} vs {y}");
+                    }
+                    blocked_product_with(isa, blocks.blocks(), n, k, &a, &mut out, true);
+                    for (x, y) in out.iter().zip(&want) {
+                        assert!((x - 2.0 * y).abs() < 2e-4, "{isa:?} accumulated");
+                    }
+                }
+            }
+        }
+    }
+}
