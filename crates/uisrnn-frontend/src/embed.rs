@@ -2,6 +2,8 @@
 //! mel spectrogram, and the encoder over sliding windows (or resemblyzer's partial
 //! utterances).
 
+use std::time::Instant;
+
 use burn::tensor::Device;
 use ndarray::{Array2, Array3, s};
 
@@ -28,6 +30,8 @@ struct Scan {
     level: LevelMeter,
     /// Silero's speech probabilities, when asked for.
     probabilities: Vec<f32>,
+    /// Seconds Silero took (for the debug log).
+    silero_seconds: f64,
 }
 
 /// Mel frames per second (10 ms hop).
@@ -422,7 +426,15 @@ impl Frontend {
     {
         config.check()?;
         let silero = speech.is_none() && matches!(config.vad, Vad::Silero(_));
+        let start = Instant::now();
         let scan = self.scan(source, silero)?;
+        log::debug!(
+            "{source_name}: first pass (decoding, level{}) {:.2} s, of which Silero {:.2} s",
+            if silero { ", Silero" } else { "" },
+            start.elapsed().as_secs_f64(),
+            scan.silero_seconds
+        );
+        let start = Instant::now();
         if scan.seconds < config.window {
             return Err(FrontendError::TooShort {
                 source_name: source_name.into(),
@@ -452,6 +464,10 @@ impl Frontend {
                 (Self::webrtc_speech(source, gain)?, gain)
             }
         };
+        log::debug!(
+            "{source_name}: speech and its level {:.2} s",
+            start.elapsed().as_secs_f64()
+        );
         let none = || WindowEmbeddings {
             vectors: Array2::zeros((0, HIDDEN)),
             starts: Vec::new(),
@@ -488,7 +504,14 @@ impl Frontend {
                 Err(no_speech())
             };
         }
-        let vectors = self.encode_windows(source, gain, &starts, config, progress)?;
+        let start = Instant::now();
+        let (vectors, mel_seconds) =
+            self.encode_windows(source, gain, &starts, config, progress)?;
+        log::debug!(
+            "{source_name}: last pass (decoding, mel, encoder) {:.2} s for {} windows, of which mel {mel_seconds:.2} s",
+            start.elapsed().as_secs_f64(),
+            starts.len()
+        );
         Ok(WindowEmbeddings {
             vectors,
             starts: starts
@@ -514,6 +537,7 @@ impl Frontend {
         let mut block = Vec::new();
         let block_len = BLOCK_CHUNKS * CHUNK;
         let mut samples = 0;
+        let mut silero_seconds = 0.0;
         while let Some(piece) = pass.next_piece()? {
             samples += piece.len();
             level.add(&piece);
@@ -521,20 +545,25 @@ impl Frontend {
                 block.extend_from_slice(&piece);
                 if block.len() >= block_len {
                     let whole = block.len() / block_len * block_len;
+                    let start = Instant::now();
                     probabilities.extend(self.silero.push(&mut state, &block[..whole]));
+                    silero_seconds += start.elapsed().as_secs_f64();
                     block.drain(..whole);
                 }
             }
         }
         if silero {
+            let start = Instant::now();
             probabilities.extend(self.silero.push(&mut state, &block));
             probabilities.extend(self.silero.finish(&mut state));
+            silero_seconds += start.elapsed().as_secs_f64();
         }
         Ok(Scan {
             samples,
             seconds: pass.seconds_read(),
             level,
             probabilities,
+            silero_seconds,
         })
     }
 
@@ -572,11 +601,12 @@ impl Frontend {
         starts: &[usize],
         config: &EmbedConfig,
         mut progress: P,
-    ) -> Result<Array2<f32>>
+    ) -> Result<(Array2<f32>, f64)>
     where
         P: FnMut(usize, usize),
     {
         let (window, _) = config.frames();
+        let mut mel_seconds = 0.0;
         let mut vectors = Array2::<f32>::zeros((starts.len(), HIDDEN));
         let mut batches = starts.chunks(config.batch).enumerate().peekable();
         // Mel frames from frame index `base` on.
@@ -587,13 +617,16 @@ impl Frontend {
         let mut ended = false;
         while batches.peek().is_some() {
             if !ended {
-                match pass.next_piece()? {
+                let piece = pass.next_piece()?;
+                let start = Instant::now();
+                match piece {
                     Some(piece) => frames.extend(mel.push(&apply_gain(&piece, gain))),
                     None => {
                         frames.extend(mel.finish());
                         ended = true;
                     }
                 }
+                mel_seconds += start.elapsed().as_secs_f64();
             }
             while let Some(&(index, batch)) = batches.peek() {
                 let last = *batch.last().expect("chunks are not empty");
@@ -631,7 +664,7 @@ impl Frontend {
                 ));
             }
         }
-        Ok(vectors)
+        Ok((vectors, mel_seconds))
     }
 
     /// resemblyzer's `embed_utterance(wav, rate=1.3, min_coverage=0.75)` on the

@@ -35,6 +35,10 @@ pub struct MelSpectrogram {
     window: Vec<f64>,
     /// `[N_MELS, N_FFT / 2 + 1]`.
     filters: Array2<f64>,
+    /// Each filter's bins from its first to its last non-zero weight: the
+    /// products outside are exact zeros, which leave the sums unchanged (a tenth
+    /// of the multiply-adds).
+    supports: Vec<std::ops::Range<usize>>,
 }
 
 impl Default for MelSpectrogram {
@@ -50,10 +54,21 @@ impl MelSpectrogram {
         let window = (0..N_FFT)
             .map(|n| 0.5 - 0.5 * (std::f64::consts::TAU * n as f64 / N_FFT as f64).cos())
             .collect();
+        let filters = slaney_mel_filters(SAMPLE_RATE as f64, N_FFT, N_MELS);
+        let supports = filters
+            .rows()
+            .into_iter()
+            .map(|filter| {
+                let first = filter.iter().position(|&w| w != 0.0).unwrap_or(0);
+                let last = filter.iter().rposition(|&w| w != 0.0).map_or(0, |i| i + 1);
+                first..last.max(first)
+            })
+            .collect();
         Self {
             fft,
             window,
-            filters: slaney_mel_filters(SAMPLE_RATE as f64, N_FFT, N_MELS),
+            filters,
+            supports,
         }
     }
 
@@ -108,9 +123,17 @@ impl MelSpectrogram {
         for (p, c) in work.power.iter_mut().zip(&work.spectrum) {
             *p = c.norm_sqr();
         }
-        for (band, filter) in self.filters.rows().into_iter().enumerate() {
-            let energy: f64 = filter.iter().zip(&work.power).map(|(w, p)| w * p).sum();
-            out[band] = energy as f32;
+        for ((filter, support), out) in self.filters.rows().into_iter().zip(&self.supports).zip(out)
+        {
+            // Powers are non-negative, so every product outside the support is +0.
+            let energy: f64 = if support.is_empty() {
+                0.0
+            } else {
+                let weights = filter.slice(ndarray::s![support.clone()]);
+                let power = &work.power[support.clone()];
+                weights.iter().zip(power).map(|(w, p)| w * p).sum()
+            };
+            *out = energy as f32;
         }
     }
 
@@ -290,6 +313,25 @@ mod tests {
         for row in filters.rows() {
             assert!(row.iter().all(|&w| w >= 0.0));
             assert!(row.iter().any(|&w| w > 0.0));
+        }
+    }
+
+    #[test]
+    fn summing_over_the_supports_gives_the_dense_sums_bit_for_bit() {
+        let mel = MelSpectrogram::new();
+        let signal: Vec<f32> = (0..8_000)
+            .map(|i| ((i as f32 * 0.37).sin() + (i as f32 * 0.0123).cos()) * 0.3)
+            .collect();
+        let frames = mel.compute(&signal);
+        let mut work = FrameWork::new(&mel);
+        let mut sparse = [0.0_f32; N_MELS];
+        for frame in 0..frames.nrows() {
+            mel.frame(&signal, 0, frame, &mut work, &mut sparse);
+            for (band, filter) in mel.filters.rows().into_iter().enumerate() {
+                let dense: f64 = filter.iter().zip(&work.power).map(|(w, p)| w * p).sum();
+                assert_eq!((dense as f32).to_bits(), sparse[band].to_bits());
+                assert_eq!(frames[[frame, band]].to_bits(), sparse[band].to_bits());
+            }
         }
     }
 }

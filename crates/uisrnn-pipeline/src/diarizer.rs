@@ -342,8 +342,16 @@ impl Diarizer {
         let labels = if windows.vectors.nrows() == 0 {
             Vec::new()
         } else {
+            let start = std::time::Instant::now();
             let embeddings: Array2<f64> = windows.vectors.mapv(f64::from);
-            labeler.label(embeddings.view(), speakers)?
+            let labels = labeler.label(embeddings.view(), speakers)?;
+            log::debug!(
+                "{file_id}: {} windows labelled ({}) in {:.2} s",
+                labels.len(),
+                labeler.name(),
+                start.elapsed().as_secs_f64()
+            );
+            labels
         };
         if labels.len() != windows.vectors.nrows() {
             return Err(PipelineError::LabelCount {
