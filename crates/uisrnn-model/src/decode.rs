@@ -583,6 +583,12 @@ impl<'m> Decoder<'m> {
     /// gathers each one's state row (the start row for a new cluster), runs the GRU for
     /// all of them in one batched call, updates the running means, and returns the
     /// compacted state holding exactly the clusters of the new hypotheses.
+    ///
+    /// Beams share most of their history, so many assignments continue the same
+    /// state row: each distinct row is stepped once (its observation count is part
+    /// of the row: a row is made for one cluster at one count), and the compacted
+    /// state keeps each row once, however many hypotheses hold it. The numbers are
+    /// those of stepping every assignment on its own.
     fn advance(
         &self,
         state: &DeviceState,
@@ -590,17 +596,28 @@ impl<'m> Decoder<'m> {
         x: Tensor<2>,
     ) -> Result<(DeviceState, Vec<Hypothesis>)> {
         let device = self.model.device();
-        let n = requests.len();
-        let mut source = Vec::with_capacity(n);
-        let mut earlier = Vec::with_capacity(n);
+        // The distinct source rows, in order of first use, and each request's.
+        let mut slot_of_row: Vec<Option<u32>> = vec![None; state.rows()];
+        let mut source = Vec::new();
+        let mut earlier = Vec::new();
+        let mut slots = Vec::with_capacity(requests.len());
         for &(hypothesis, cluster) in requests {
             let (row, count) = hypothesis
                 .clusters
                 .get(cluster)
                 .map_or((0, 1), |c| (c.row, c.count));
-            source.push(index(row as usize)?);
-            earlier.push(count as f32);
+            let slot = *slot_of_row[row as usize].get_or_insert_with(|| {
+                source.push(row);
+                earlier.push(count as f32);
+                (source.len() - 1) as u32
+            });
+            slots.push(slot);
         }
+        let n = source.len();
+        let source = source
+            .into_iter()
+            .map(|row| index(row as usize))
+            .collect::<Result<Vec<_>>>()?;
         let source: Tensor<1, Int> = Tensor::from_data(TensorData::new(source, [n]), device);
         let earlier: Tensor<2> = Tensor::from_data(TensorData::new(earlier, [n, 1]), device);
         let hidden = state.hidden.clone().select(1, source.clone());
@@ -613,15 +630,26 @@ impl<'m> Decoder<'m> {
             .add(outputs)
             .div(earlier);
 
-        // The new rows follow the old ones; keep row 0 and each hypothesis' clusters.
+        // The new rows follow the old ones; keep row 0 and each hypothesis' clusters,
+        // each row once.
         let first_new = state.rows();
+        let mut kept_as: Vec<Option<u32>> = vec![None; first_new + n];
+        kept_as[0] = Some(0);
         let mut keep = vec![0_i32];
-        let mut hypotheses = Vec::with_capacity(n);
-        for (offset, &(hypothesis, cluster)) in requests.iter().enumerate() {
-            let mut next = hypothesis.assign(cluster, (first_new + offset) as u32);
+        let mut hypotheses = Vec::with_capacity(requests.len());
+        for (&(hypothesis, cluster), &slot) in requests.iter().zip(&slots) {
+            let mut next = hypothesis.assign(cluster, (first_new as u32) + slot);
             for c in &mut next.clusters {
-                keep.push(index(c.row as usize)?);
-                c.row = (keep.len() - 1) as u32;
+                let row = c.row as usize;
+                c.row = match kept_as[row] {
+                    Some(kept) => kept,
+                    None => {
+                        keep.push(index(row)?);
+                        let kept = (keep.len() - 1) as u32;
+                        kept_as[row] = Some(kept);
+                        kept
+                    }
+                };
             }
             hypotheses.push(next);
         }

@@ -8,7 +8,7 @@
 //! weight gradients of the whole sequence are then three large products.
 
 use super::activation::{sigmoid, tanh};
-use super::matmul::{ColumnBlocks, View, add_bias, add_column_sums, matmul};
+use super::matmul::{ColumnBlocks, View, add_bias, add_column_sums, matmul, matmul_serial};
 
 /// A linear layer on the host, burn's layout: `weight` is `[input, output]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +39,22 @@ impl HostLinear {
         let rows = x.len() / self.input;
         let mut out = vec![0.0; rows * self.output];
         matmul(
+            &mut out,
+            View::new(x, rows, self.input),
+            self.weight_view(),
+            false,
+        );
+        add_bias(&mut out, &self.bias);
+        out
+    }
+
+    /// [`HostLinear::forward`] on the calling thread: for the few rows of a
+    /// decoding step, where splitting the product among cores costs more than it
+    /// shares.
+    pub(crate) fn forward_serial(&self, x: &[f32]) -> Vec<f32> {
+        let rows = x.len() / self.input;
+        let mut out = vec![0.0; rows * self.output];
+        matmul_serial(
             &mut out,
             View::new(x, rows, self.input),
             self.weight_view(),
@@ -122,10 +138,29 @@ impl GruTape {
     }
 }
 
+uisrnn_kernels::widest_vectors! {
+    /// The gates of every row of one decoding step ([`gate_row`]), compiled for
+    /// the widest vectors the processor has: input projections `projected`
+    /// (`[rows, 3H]`, or `[3H]` shared by every row), hidden projections `gh`
+    /// (`[rows, 3H]`), into `tape` (`rows` rows of `h`).
+    fn step_gates(projected: &[f32], gh: &[f32], tape: &mut GruTape, h: usize) {
+        let shared = projected.len() == 3 * h;
+        for (i, gh) in gh.chunks_exact(3 * h).enumerate() {
+            let gi = if shared {
+                projected
+            } else {
+                &projected[i * 3 * h..(i + 1) * 3 * h]
+            };
+            gate_row(gi, gh, tape, i * h..(i + 1) * h);
+        }
+    }
+}
+
 /// The gates of one row of one step: from the input and hidden projections (`3H`
 /// each, gates r, z, n) and the previous state at `cells` of the tape, writes r, z,
 /// n, `W_hn h + b_hn` and the new state there. Plain slices of equal length, so the
 /// loop vectorises.
+#[inline(always)]
 fn gate_row(gi: &[f32], gh: &[f32], tape: &mut GruTape, cells: std::ops::Range<usize>) {
     let h = cells.len();
     let (gi_r, rest) = gi.split_at(h);
@@ -209,23 +244,10 @@ impl HostGru {
         let h = self.hidden_size();
         let rows = previous.len() / h;
         let mut gh = vec![0.0; rows * 3 * h];
-        hidden_weight.left_product(&mut gh, View::new(&previous, rows, h), false);
+        hidden_weight.left_product_serial(&mut gh, &previous, false);
         add_bias(&mut gh, &self.hh.bias);
         let mut tape = GruTape::new(Vec::new(), previous);
-        let shared = projected.len() == 3 * h;
-        for i in 0..rows {
-            let gi = if shared {
-                projected
-            } else {
-                &projected[i * 3 * h..(i + 1) * 3 * h]
-            };
-            gate_row(
-                gi,
-                &gh[i * 3 * h..(i + 1) * 3 * h],
-                &mut tape,
-                i * h..(i + 1) * h,
-            );
-        }
+        step_gates(projected, &gh, &mut tape, h);
         tape.outputs
     }
 

@@ -143,7 +143,9 @@ impl HostParams {
 
 /// The core RNN's step (`CoreRnn::step`: the same equations) on the host, for
 /// decoding on the CPU: the weights are read once, `W_hh` laid out in column blocks,
-/// and each step is a few matrix products plus the vectorised gate arithmetic.
+/// and each step is a few matrix products plus the vectorised gate arithmetic, all
+/// on the calling thread (a step has a few rows; splitting its products among the
+/// cores made decoding slower on two cores than on one).
 #[derive(Debug)]
 pub(crate) struct HostStep {
     params: HostParams,
@@ -179,14 +181,14 @@ impl HostStep {
             .zip(&self.hidden_weights)
             .enumerate()
         {
-            let projected = layer.ih.forward(&input);
+            let projected = layer.ih.forward_serial(&input);
             let previous = states[k * rows * h..(k + 1) * rows * h].to_vec();
             input = layer.step(&projected, previous, blocks);
             states[k * rows * h..(k + 1) * rows * h].copy_from_slice(&input);
         }
-        let mut hidden_layer = self.params.mean1.forward(&input);
+        let mut hidden_layer = self.params.mean1.forward_serial(&input);
         hidden_layer.iter_mut().for_each(|x| *x = x.max(0.0));
-        let outputs = self.params.mean2.forward(&hidden_layer);
+        let outputs = self.params.mean2.forward_serial(&hidden_layer);
         let dim = self.params.mean2.output;
         Ok((
             Tensor::from_data(TensorData::new(outputs, [rows, dim]), &device),
