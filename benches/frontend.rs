@@ -7,7 +7,11 @@
 //! - `embed/encoder`: the encoder alone on the 148 windows' mel frames;
 //! - `vad/silero`: Silero VAD's probabilities and speech segments for the minute;
 //! - `vad/webrtc`: resemblyzer's volume normalisation and WebRTC VAD (flags,
-//!   smoothing) for the minute.
+//!   smoothing) for the minute;
+//! - `whole_file/uisrnn`, `whole_file/spectral`: `Diarizer::diarize_file` of the
+//!   whole dev conversation `data/dev/audio/dte000.wav` (the file's passes: decoding,
+//!   Silero, level, mel, encoder, then labelling with the shipped model or spectral
+//!   clustering, and the turns), as `uisrnn diarize` runs it.
 //!
 //! Seconds per hour of audio are 60 times a figure.
 //! `RAYON_NUM_THREADS=1` gives the one-core figure. The side-by-side comparison with
@@ -20,6 +24,7 @@ use ndarray::{Array3, s};
 use uisrnn_frontend::{
     Audio, EmbedConfig, Frontend, Level, SileroConfig, Vad, read_audio, speech_timestamps,
 };
+use uisrnn_pipeline::{Diarizer, SpectralLabeler};
 
 fn minute() -> Audio {
     let audio = read_audio("data/dev/audio/dte000.wav").expect("dev audio");
@@ -87,5 +92,26 @@ fn vad(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, embed, vad);
+fn whole_file(c: &mut Criterion) {
+    let path = "data/dev/audio/dte000.wav";
+    let uisrnn = Diarizer::pretrained().expect("the shipped model");
+    let spectral = Diarizer::builder(SpectralLabeler::default())
+        .build()
+        .expect("spectral diarizer");
+    let mut group = c.benchmark_group("whole_file");
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(15));
+    group.bench_function("uisrnn", |b| {
+        b.iter(|| uisrnn.diarize_file(path).expect("diarizes"))
+    });
+    group.bench_function("spectral", |b| {
+        b.iter(|| spectral.diarize_file(path).expect("diarizes"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, embed, vad, whole_file);
 criterion_main!(benches);
