@@ -78,6 +78,7 @@ impl DecoderContext {
             host_step.as_ref(),
             model,
             zeros,
+            None,
             model.params.init_hidden.val(),
         )?;
         let weights = HostTensor {
@@ -94,6 +95,13 @@ impl DecoderContext {
             dim,
             host_step,
         })
+    }
+
+    /// On the host path, the first layer's input projections (`[rows, 3H]`) of a
+    /// whole sequence (`[rows, D]`, row-major) in one product, for
+    /// [`Decoder::step_projected`]; `None` on burn's path.
+    pub(crate) fn project_ahead(&self, sequence: &[f32]) -> Option<Vec<f32>> {
+        self.host_step.as_ref().map(|host| host.project(sequence))
     }
 
     /// The reference's weighted squared error from a device-side sum.
@@ -404,13 +412,27 @@ impl<'m> Decoder<'m> {
 
     /// Decides the labels of the next observations (one look-ahead step).
     pub(crate) fn step(&mut self, observations: &[&[f32]]) -> Result<()> {
+        self.step_projected(observations, None)
+    }
+
+    /// [`Decoder::step`] with the first layer's input projection of each
+    /// observation computed ahead (`projected`, one row each; host path only).
+    pub(crate) fn step_projected(
+        &mut self,
+        observations: &[&[f32]],
+        projected: Option<&[&[f32]]>,
+    ) -> Result<()> {
         if observations.is_empty() {
             return Ok(());
         }
         let device = self.model.device();
-        let observations: Vec<Tensor<2>> = observations
+        let observations: Vec<Input<'_>> = observations
             .iter()
-            .map(|x| Tensor::from_data(TensorData::new(x.to_vec(), [1, self.context.dim]), device))
+            .enumerate()
+            .map(|(i, x)| Input {
+                x: Tensor::from_data(TensorData::new(x.to_vec(), [1, self.context.dim]), device),
+                projected: projected.map(|rows| rows[i]),
+            })
             .collect();
         let window = self.explore(&observations)?;
         let mut candidates = self.candidates(&window);
@@ -448,7 +470,7 @@ impl<'m> Decoder<'m> {
     /// The device work of a step: the weighted distance sums of every state row at
     /// every position, and the states of every prefix of the window (no selection
     /// happens before the last position), with the step's one read-back.
-    fn explore(&self, observations: &[Tensor<2>]) -> Result<Window> {
+    fn explore(&self, observations: &[Input<'_>]) -> Result<Window> {
         let context = &self.context;
         let mut levels = vec![Level {
             hypotheses: self.beams.iter().map(|b| b.hypothesis.clone()).collect(),
@@ -460,7 +482,7 @@ impl<'m> Decoder<'m> {
         for (position, x) in observations.iter().enumerate() {
             distances.push(weighted_squared_errors(
                 state.means.clone(),
-                x.clone(),
+                x.x.clone(),
                 context.weights.clone(),
             ));
             rows.push(state.rows());
@@ -593,7 +615,7 @@ impl<'m> Decoder<'m> {
         &self,
         state: &DeviceState,
         requests: &[(&Hypothesis, usize)],
-        x: Tensor<2>,
+        x: Input<'_>,
     ) -> Result<(DeviceState, Vec<Hypothesis>)> {
         let device = self.model.device();
         // The distinct source rows, in order of first use, and each request's.
@@ -623,7 +645,13 @@ impl<'m> Decoder<'m> {
         let hidden = state.hidden.clone().select(1, source.clone());
         let means = state.means.clone().select(0, source);
         // Every row sees the same observation: its input projection is computed once.
-        let (outputs, hidden) = core_step(self.context.host_step.as_ref(), self.model, x, hidden)?;
+        let (outputs, hidden) = core_step(
+            self.context.host_step.as_ref(),
+            self.model,
+            x.x,
+            x.projected,
+            hidden,
+        )?;
         // The reference's running mean; a new cluster has n = 1, so it gets the output.
         let means = means
             .mul(earlier.clone().sub_scalar(1.0))
@@ -696,12 +724,21 @@ fn core_step(
     host_step: Option<&HostStep>,
     model: &UisRnn,
     x: Tensor<2>,
+    projected: Option<&[f32]>,
     hidden: Tensor<3>,
 ) -> Result<(Tensor<2>, Tensor<3>)> {
     match host_step {
-        Some(host) => host.step(x, hidden),
+        Some(host) => host.step(x, projected, hidden),
         None => Ok(model.params.core.step(x, hidden)),
     }
+}
+
+/// One observation of a decoding step: its values on the device and, on the
+/// host path, its first layer's input projection when computed ahead.
+#[derive(Clone)]
+struct Input<'a> {
+    x: Tensor<2>,
+    projected: Option<&'a [f32]>,
 }
 
 fn index(row: usize) -> Result<i32> {

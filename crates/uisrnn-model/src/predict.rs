@@ -12,6 +12,10 @@ use crate::decode::{Decoder, DecoderContext};
 use crate::error::{ModelError, Result};
 use crate::model::UisRnn;
 
+/// Observations whose first-layer input projections are computed in one product
+/// ahead of decoding them (host path).
+const PROJECTION_BLOCK: usize = 256;
+
 impl UisRnn {
     /// Labels one sequence (`T x D`) by beam search: the sequence is repeated
     /// `test_iteration` times, decoded, and the labels of the last copy returned.
@@ -80,9 +84,40 @@ impl UisRnn {
         let tiled: Vec<&[f32]> = (0..test_iteration)
             .flat_map(|_| rows.iter().copied())
             .collect();
+        // On the host path, the first layer's input projections of a block of
+        // observations at a time in one product, so that no step reads `W_ih`
+        // (memory: one block's projections, whatever the length).
+        let contiguous = sequence.as_standard_layout();
+        let values = contiguous
+            .as_slice()
+            .ok_or_else(|| ModelError::Backend("non-contiguous sequence".into()))?;
+        let dim = sequence.ncols();
+        let mut block: Option<(usize, Vec<f32>)> = None;
         let mut decoder = Decoder::new(self, Arc::clone(context), config);
-        for chunk in tiled.chunks(look_ahead) {
-            decoder.step(chunk)?;
+        for (index, chunk) in tiled.chunks(look_ahead).enumerate() {
+            let first = index * look_ahead;
+            // The chunk's projections, copied (a chunk may straddle two blocks).
+            let mut projected: Vec<f32> = Vec::new();
+            let mut width = 0;
+            for position in first..first + chunk.len() {
+                let row = position % length;
+                let start = row / PROJECTION_BLOCK * PROJECTION_BLOCK;
+                if block.as_ref().is_none_or(|(at, _)| *at != start) {
+                    let end = (start + PROJECTION_BLOCK).min(length);
+                    block = context
+                        .project_ahead(&values[start * dim..end * dim])
+                        .map(|rows| (start, rows));
+                }
+                if let Some((at, rows)) = &block {
+                    width = rows.len() / PROJECTION_BLOCK.min(length - at);
+                    projected.extend_from_slice(&rows[(row - at) * width..(row - at + 1) * width]);
+                }
+            }
+            let rows: Vec<&[f32]> = match width {
+                0 => Vec::new(),
+                width => projected.chunks_exact(width).collect(),
+            };
+            decoder.step_projected(chunk, (rows.len() == chunk.len()).then_some(&rows[..]))?;
         }
         let labels = decoder.best_labels();
         Ok(labels[labels.len() - length..].to_vec())

@@ -167,9 +167,24 @@ impl HostStep {
         })
     }
 
+    /// The first layer's input projections (`x W_ih + b_ih`, `[rows, 3H]`) of
+    /// observations `x` (`[rows, D]`, row-major) in one product: computed ahead
+    /// for a whole sequence, a decoding step does not read `W_ih` again
+    /// ([`HostStep::step`]'s `projected`).
+    pub(crate) fn project(&self, x: &[f32]) -> Vec<f32> {
+        self.params.layers[0].ih.forward(x)
+    }
+
     /// One step for a batch: `x` is `[B, D]`, or `[1, D]` shared by every row,
     /// `hidden` `[depth, B, H]`; returns the output `[B, D]` and the new hidden state.
-    pub(crate) fn step(&self, x: Tensor<2>, hidden: Tensor<3>) -> Result<(Tensor<2>, Tensor<3>)> {
+    /// `projected`: the first layer's input projection of a shared `x`
+    /// ([`HostStep::project`]), when computed ahead.
+    pub(crate) fn step(
+        &self,
+        x: Tensor<2>,
+        projected: Option<&[f32]>,
+        hidden: Tensor<3>,
+    ) -> Result<(Tensor<2>, Tensor<3>)> {
         let device = hidden.device();
         let [depth, rows, h] = hidden.dims();
         let mut states = HostTensor::from_tensor(hidden)?.data;
@@ -181,7 +196,10 @@ impl HostStep {
             .zip(&self.hidden_weights)
             .enumerate()
         {
-            let projected = layer.ih.forward_serial(&input);
+            let projected = match projected {
+                Some(ahead) if k == 0 => ahead.to_vec(),
+                _ => layer.ih.forward_serial(&input),
+            };
             let previous = states[k * rows * h..(k + 1) * rows * h].to_vec();
             input = layer.step(&projected, previous, blocks);
             states[k * rows * h..(k + 1) * rows * h].copy_from_slice(&input);
