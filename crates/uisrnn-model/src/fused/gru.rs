@@ -139,19 +139,21 @@ impl GruTape {
 }
 
 uisrnn_kernels::widest_vectors! {
-    /// The gates of every row of one decoding step ([`gate_row`]), compiled for
-    /// the widest vectors the processor has: input projections `projected`
-    /// (`[rows, 3H]`, or `[3H]` shared by every row), hidden projections `gh`
-    /// (`[rows, 3H]`), into `tape` (`rows` rows of `h`).
-    fn step_gates(projected: &[f32], gh: &[f32], tape: &mut GruTape, h: usize) {
+    /// The gates of every live row of one step ([`gate_row`]), compiled for the
+    /// widest vectors the processor has: hidden projections `gh` (`[live, 3H]`),
+    /// input projections `projected` (rows `first..first + live` of
+    /// `[rows, 3H]`, or one `[3H]` shared by every row), into rows
+    /// `first..first + live` of `tape`.
+    fn step_gates(projected: &[f32], gh: &[f32], tape: &mut GruTape, h: usize, first: usize) {
         let shared = projected.len() == 3 * h;
         for (i, gh) in gh.chunks_exact(3 * h).enumerate() {
+            let row = first + i;
             let gi = if shared {
                 projected
             } else {
-                &projected[i * 3 * h..(i + 1) * 3 * h]
+                &projected[row * 3 * h..(row + 1) * 3 * h]
             };
-            gate_row(gi, gh, tape, i * h..(i + 1) * h);
+            gate_row(gi, gh, tape, row * h..(row + 1) * h);
         }
     }
 }
@@ -218,16 +220,7 @@ impl HostGru {
             let gh = &mut hidden_projection[..live * 3 * h];
             hidden_weight.left_product(gh, View::new(&tape.previous[start..end], live, h), false);
             add_bias(gh, &self.hh.bias);
-            for i in 0..live {
-                let row = range.start + i;
-                let at = start + i * h;
-                gate_row(
-                    &projected[row * 3 * h..(row + 1) * 3 * h],
-                    &gh[i * 3 * h..(i + 1) * 3 * h],
-                    &mut tape,
-                    at..at + h,
-                );
-            }
+            step_gates(&projected, gh, &mut tape, h, range.start);
         }
         tape
     }
@@ -247,7 +240,7 @@ impl HostGru {
         hidden_weight.left_product_serial(&mut gh, &previous, false);
         add_bias(&mut gh, &self.hh.bias);
         let mut tape = GruTape::new(Vec::new(), previous);
-        step_gates(projected, &gh, &mut tape, h);
+        step_gates(projected, &gh, &mut tape, h, 0);
         tape.outputs
     }
 
