@@ -4,9 +4,9 @@
 //! portable code elsewhere. Each kernel is written once as an `#[inline(always)]`
 //! function and compiled here for every instruction set.
 //!
-//! - [`blocked_product`]: the register-blocked product of a row-major left-hand
-//!   side with [`crate::matmul::ColumnBlocks`] (the recurrent step of an LSTM or
-//!   GRU layer).
+//! - the register-blocked product of a row-major left-hand side with
+//!   [`crate::matmul::ColumnBlocks`] (the recurrent step of an LSTM or GRU layer;
+//!   [`ColumnBlocks::left_product_serial`](crate::matmul::ColumnBlocks::left_product_serial)).
 //! - [`widest_vectors!`](crate::widest_vectors): defines a function (the gate
 //!   arithmetic of a recurrent step) compiled for each of them.
 
