@@ -36,25 +36,24 @@ impl HostLinear {
 
     /// `x W + b` for `x` of `[rows, input]`.
     pub(crate) fn forward(&self, x: &[f32]) -> Vec<f32> {
-        let rows = x.len() / self.input;
-        let mut out = vec![0.0; rows * self.output];
-        matmul(
-            &mut out,
-            View::new(x, rows, self.input),
-            self.weight_view(),
-            false,
-        );
-        add_bias(&mut out, &self.bias);
-        out
+        self.forward_with(x, matmul)
     }
 
     /// [`HostLinear::forward`] on the calling thread: for the few rows of a
     /// decoding step, where splitting the product among cores costs more than it
     /// shares.
     pub(crate) fn forward_serial(&self, x: &[f32]) -> Vec<f32> {
+        self.forward_with(x, matmul_serial)
+    }
+
+    fn forward_with(
+        &self,
+        x: &[f32],
+        product: fn(&mut [f32], View<'_>, View<'_>, bool),
+    ) -> Vec<f32> {
         let rows = x.len() / self.input;
         let mut out = vec![0.0; rows * self.output];
-        matmul_serial(
+        product(
             &mut out,
             View::new(x, rows, self.input),
             self.weight_view(),
