@@ -5,7 +5,9 @@
 # (collar 0.25, each window's central 0.4 s, against data/dev/test.rttm), predicted
 # and true speakers per conversation, training seconds. Spectral clustering needs no
 # training. Nothing here is tuned on the test split: calibration holds out training
-# conversations (--validation-fraction).
+# conversations (--validation-fraction; the recommended preset's are those of whole
+# training speakers, --validation-split auto, and it then trains on all of them
+# again, --refit).
 #
 #   benches/accuracy/dev_table.sh [ITERATIONS]      # default 3000
 #
@@ -58,4 +60,7 @@ train_and_score "+ calibration + validation every 500 (keep best)" "${REFERENCE[
   --validation-fraction 0.2 --validate-every 500
 train_and_score "sample-mean loss + change ratio + calibration" "${REFERENCE[@]}" \
   --sample-mean-loss 2 --crp-alpha change-ratio --validation-fraction 0.2
+train_and_score "recommended preset, sequences held out, no refit (the default before)" \
+  --validation-split sequences --refit false
+train_and_score "recommended preset, speakers held out, no refit" --refit false
 train_and_score "recommended preset (the default: no flags)"

@@ -76,6 +76,6 @@ oracle_row "UIS-RNN, ${MODEL:-the shipped model}, told each conversation's speak
 if [ -n "${FINETUNE:-}" ]; then
   start=$(date +%s)
   "$UISRNN" train --from "${MODEL:-crates/uisrnn-model/models/uisrnn-librispeech.safetensors}" --data data/dev/train.npz --model "$OUT/tuned.safetensors" \
-    --train-iteration 1000 --seed 0 --device cpu -q
+    --train-iteration 1000 --seed 0 --device cpu -q --validation-split sequences --refit false
   row "+ fine-tuned on dev/train.npz (1000 iterations, $(($(date +%s) - start)) s)" --model "$OUT/tuned.safetensors"
 fi

@@ -12,7 +12,8 @@
 #   benches/accuracy/vad_table.sh MODEL     # MODEL: a UIS-RNN model file
 #
 # A model trained on data/dev/train.npz with the recommended preset:
-#   uisrnn train --data data/dev/train.npz --model dev.safetensors --seed 0
+#   uisrnn train --data data/dev/train.npz --model dev.safetensors --seed 0 \
+#     --validation-split sequences --refit false   # the README rows' model
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MODEL="${1:?usage: vad_table.sh MODEL}"

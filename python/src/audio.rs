@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, ToPyArray};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use uisrnn_frontend::{Audio, AudioSource, EmbedConfig, Frontend, Level, SileroConfig, Vad};
+use uisrnn_frontend::{Audio, AudioSource, EmbedConfig, Frontend, Level, VadChoice};
 use uisrnn_model::cpu_device;
 use uisrnn_pipeline::diarizer::file_id_of;
 use uisrnn_pipeline::{Labeler, SpeakerCount, SpectralLabeler, UisRnnLabeler};
@@ -30,28 +30,9 @@ fn embed_config(
     level: Option<&str>,
     allow_no_speech: bool,
 ) -> PyResult<EmbedConfig> {
-    let silero_settings = [vad_threshold, vad_min_silence, vad_speech_pad];
-    let vad = match vad {
-        "silero" => {
-            let mut silero = SileroConfig::default();
-            if let Some(threshold) = vad_threshold {
-                silero = silero.with_threshold(threshold);
-            }
-            if let Some(ms) = vad_min_silence {
-                silero = silero.with_min_silence_ms(ms);
-            }
-            if let Some(ms) = vad_speech_pad {
-                silero = silero.with_speech_pad_ms(ms);
-            }
-            Vad::Silero(silero)
-        }
-        "webrtc" if silero_settings.iter().any(Option::is_some) => {
-            return Err(PyValueError::new_err(
-                "vad_threshold, vad_min_silence and vad_speech_pad are Silero settings; \
-                 they do nothing with vad='webrtc'",
-            ));
-        }
-        "webrtc" => Vad::WebRtc,
+    let webrtc = match vad {
+        "silero" => false,
+        "webrtc" => true,
         other => {
             return Err(PyValueError::new_err(format!(
                 "vad must be 'silero' or 'webrtc', got {other:?}"
@@ -59,14 +40,24 @@ fn embed_config(
         }
     };
     let level = match level {
-        None | Some("speech") => Level::Speech,
-        Some("recording") => Level::Recording,
+        None => None,
+        Some("speech") => Some(Level::Speech),
+        Some("recording") => Some(Level::Recording),
         Some(other) => {
             return Err(PyValueError::new_err(format!(
                 "level must be 'speech' or 'recording', got {other:?}"
             )));
         }
     };
+    let (vad, level) = VadChoice {
+        webrtc,
+        threshold: vad_threshold,
+        min_silence_ms: vad_min_silence,
+        speech_pad_ms: vad_speech_pad,
+        level,
+    }
+    .resolve()
+    .map_err(frontend_error)?;
     let config = EmbedConfig::default()
         .with_window(window)
         .with_hop(hop)

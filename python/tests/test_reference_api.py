@@ -160,3 +160,29 @@ def test_keywords_reach_the_settings_beyond_the_reference():
     assert report["accuracy_after"] >= report["accuracy_before"]
     with pytest.raises(TypeError, match="unknown training setting"):
         model.fit([sequence], [labels], training_args, no_such_setting=1)
+
+
+def test_hold_out_sets_aside_whole_speakers_as_uisrnn_train_does(repo):
+    data = np.load(repo / "data" / "dev" / "train.npz")
+    offsets = np.concatenate([[0], np.cumsum(data["lengths"])])
+    cluster_ids = [list(data["cluster_ids"][a:b]) for a, b in zip(offsets[:-1], offsets[1:])]
+    held = uisrnn.hold_out(cluster_ids, 0.2, "speakers", seed=3)
+    assert held["split"] == "speakers" and held["speakers"] == sorted(held["speakers"])
+    voices = set(held["speakers"])
+    talking = [i for i, ids in enumerate(cluster_ids) if voices & {c.split("_")[1] for c in ids}]
+    assert held["indices"] == talking and 16 <= len(talking) < 80
+    assert uisrnn.hold_out(cluster_ids, 0.2, "speakers", seed=3) == held
+    assert uisrnn.hold_out(cluster_ids, 0.2, "auto", seed=3) == held
+    by_sequence = uisrnn.hold_out(cluster_ids, 0.2, "sequences", seed=3)
+    assert len(by_sequence["indices"]) == 16 and by_sequence["speakers"] == []
+    # Ids that name no speaker: auto holds out conversations, speakers is refused.
+    plain = [["0", "1"]] * 10
+    assert uisrnn.hold_out(plain, 0.2, "auto")["split"] == "sequences"
+    with pytest.raises(ValueError, match="names no speaker"):
+        uisrnn.hold_out(plain, 0.2, "speakers")
+    with pytest.raises(ValueError, match="validation_fraction"):
+        uisrnn.hold_out(plain, 1.5)
+    with pytest.raises(ValueError, match="split must be"):
+        uisrnn.hold_out(plain, 0.2, "voices")
+    with pytest.raises(TypeError):
+        uisrnn.hold_out([[1, 2]], 0.2)

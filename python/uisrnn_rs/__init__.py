@@ -5,12 +5,14 @@ uisrnn``): :func:`parse_arguments`, :class:`UISRNN` (``fit``, ``predict``,
 ``save``, ``load``), :func:`compute_sequence_match_accuracy`,
 :func:`output_result` and :func:`parallel_predict`. Beyond it: audio to speaker
 turns (:func:`diarize`, :class:`Diarizer`, :func:`embed`), spectral clustering
-(:func:`spectral_cluster`), calibration (:meth:`UISRNN.calibrate`).
+(:func:`spectral_cluster`), calibration (:meth:`UISRNN.calibrate`) and its
+hold-out of whole speakers (:func:`hold_out`).
 """
 
 from . import arguments, evals, utils
 from ._core import __version__
 from .audio import Diarization, Diarizer, Embeddings, diarize, embed, spectral_cluster
+from .split import hold_out
 from .uisrnn import UISRNN, parallel_predict
 
 parse_arguments = arguments.parse_arguments
@@ -26,6 +28,7 @@ __all__ = [
     "compute_sequence_match_accuracy",
     "diarize",
     "embed",
+    "hold_out",
     "output_result",
     "parallel_predict",
     "parse_arguments",

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use uisrnn_data::ValidationSplit;
 use uisrnn_model::calibrate::CalibrationConfig;
 use uisrnn_model::{
     Backend, Backprop, CrpAlpha, InferenceConfig, LossMask, ModelConfig, Preset, TrainingConfig,
@@ -345,13 +346,25 @@ impl TrainingArgs {
     }
 }
 
-/// What the validation hold-out is made of.
+/// What the validation hold-out is made of (`uisrnn_data::ValidationSplit`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ValidationSplitArg {
     /// Sequences drawn at random.
     Sequences,
     /// Speakers drawn at random, with every sequence they talk in.
     Speakers,
+    /// Speakers where the cluster ids name them and recur, sequences otherwise.
+    Auto,
+}
+
+impl From<ValidationSplitArg> for ValidationSplit {
+    fn from(split: ValidationSplitArg) -> Self {
+        match split {
+            ValidationSplitArg::Sequences => ValidationSplit::Sequences,
+            ValidationSplitArg::Speakers => ValidationSplit::Speakers,
+            ValidationSplitArg::Auto => ValidationSplit::Auto,
+        }
+    }
 }
 
 /// `uisrnn train`.
@@ -390,12 +403,14 @@ pub struct TrainArgs {
     /// of --data: training then uses all of --data.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["validation_fraction", "validation_split"])]
     pub validation_data: Option<PathBuf>,
-    /// What --validation-fraction holds out: whole sequences (the default), or
-    /// whole speakers (that fraction of the speakers, with every sequence they talk
-    /// in), so that keep-best and calibration judge voices training never heard.
-    /// Speakers are read from cluster ids CONVERSATION_SPEAKER (the dev set's).
-    #[arg(long, value_enum, default_value_t = ValidationSplitArg::Sequences)]
-    pub validation_split: ValidationSplitArg,
+    /// What --validation-fraction holds out: whole sequences, or whole speakers
+    /// (drawn until that fraction of the sequences is held out, with every sequence
+    /// they talk in), so that keep-best and calibration judge voices training never
+    /// heard; auto: speakers where the cluster ids name them (CONVERSATION_SPEAKER,
+    /// the dev set's) and the speakers drawn talk in at most twice the fraction,
+    /// sequences otherwise [recommended: auto; reference: sequences].
+    #[arg(long, value_enum)]
+    pub validation_split: Option<ValidationSplitArg>,
     /// Decode the held-out sequences (--validation-fraction) every N iterations and
     /// keep the parameters of the best accuracy; 0: never [recommended: 500;
     /// reference: 0]. Not with --checkpoint or --resume (the preset's is then
@@ -406,6 +421,15 @@ pub struct TrainArgs {
     /// a better accuracy.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub patience: Option<u64>,
+    /// After validation and calibration, train again from the start (or from
+    /// --from) on all of --data, the held-out sequences included, for the
+    /// iterations keep-best kept (all of them without validation), and save that
+    /// model with the calibrated crp_alpha and sigma2 scale: the held-out voices are
+    /// then heard in training too. Needs held-out sequences of --data (the preset's
+    /// refit is skipped without them, and with --checkpoint, --resume or
+    /// --validation-data) [recommended: true; reference: false].
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
+    pub refit: Option<bool>,
     /// The calibration grid (with --validation-fraction).
     #[command(flatten)]
     pub grid: GridArgs,
@@ -422,6 +446,26 @@ impl TrainArgs {
     pub fn validation_fraction(&self) -> f64 {
         self.validation_fraction
             .unwrap_or(Preset::from(self.training.preset).validation_fraction())
+    }
+
+    /// `--validation-split`, or the preset's.
+    pub fn validation_split(&self) -> ValidationSplit {
+        self.validation_split.map_or_else(
+            || Preset::from(self.training.preset).validation_split(),
+            ValidationSplit::from,
+        )
+    }
+
+    /// `--refit`, or the preset's when it can be done: sequences of `--data` held
+    /// out, no checkpoint written or resumed. An explicit `--refit true` that
+    /// cannot be done is an error (see `commands::train`).
+    pub fn refit(&self) -> bool {
+        self.refit.unwrap_or_else(|| {
+            Preset::from(self.training.preset).refit()
+                && self.checkpoint.is_none()
+                && self.resume.is_none()
+                && self.validation_data.is_none()
+        })
     }
 
     /// `--validate-every` (0: never), or the preset's when no checkpoint is written
@@ -610,53 +654,24 @@ impl AudioArgs {
     /// [`uisrnn_frontend::FrontendError::InvalidConfig`] for Silero settings with
     /// `--vad webrtc`, or out of range.
     pub fn config(&self) -> Result<uisrnn_frontend::EmbedConfig, uisrnn_frontend::FrontendError> {
-        let silero_settings = [
-            ("--vad-threshold", self.vad_threshold),
-            ("--vad-min-silence", self.vad_min_silence),
-            ("--vad-speech-pad", self.vad_speech_pad),
-        ];
-        let vad = match self.vad {
-            VadArg::Silero => {
-                let mut silero = uisrnn_frontend::SileroConfig::default();
-                if let Some(threshold) = self.vad_threshold {
-                    silero = silero.with_threshold(threshold);
-                }
-                if let Some(ms) = self.vad_min_silence {
-                    silero = silero.with_min_silence_ms(ms);
-                }
-                if let Some(ms) = self.vad_speech_pad {
-                    silero = silero.with_speech_pad_ms(ms);
-                }
-                uisrnn_frontend::Vad::Silero(silero)
-            }
-            VadArg::Webrtc => {
-                if self.level == Some(LevelArg::Speech) {
-                    return Err(uisrnn_frontend::FrontendError::InvalidConfig {
-                        name: "level",
-                        reason: "--vad webrtc measures the whole recording (resemblyzer's order); --level speech needs --vad silero or --speech-rttm".into(),
-                    });
-                }
-                if let Some((flag, _)) = silero_settings.iter().find(|(_, v)| v.is_some()) {
-                    return Err(uisrnn_frontend::FrontendError::InvalidConfig {
-                        name: "vad",
-                        reason: format!(
-                            "{flag} is a Silero setting; it does nothing with --vad webrtc"
-                        ),
-                    });
-                }
-                uisrnn_frontend::Vad::WebRtc
-            }
-        };
+        let (vad, level) = uisrnn_frontend::VadChoice {
+            webrtc: self.vad == VadArg::Webrtc,
+            threshold: self.vad_threshold,
+            min_silence_ms: self.vad_min_silence,
+            speech_pad_ms: self.vad_speech_pad,
+            level: self.level.map(|level| match level {
+                LevelArg::Speech => uisrnn_frontend::Level::Speech,
+                LevelArg::Recording => uisrnn_frontend::Level::Recording,
+            }),
+        }
+        .resolve()?;
         let config = uisrnn_frontend::EmbedConfig::default()
             .with_window(self.window)
             .with_hop(self.hop)
             .with_min_speech(self.min_speech)
             .with_relu(self.relu)
             .with_vad(vad)
-            .with_level(match self.level {
-                Some(LevelArg::Recording) => uisrnn_frontend::Level::Recording,
-                Some(LevelArg::Speech) | None => uisrnn_frontend::Level::Speech,
-            })
+            .with_level(level)
             .with_allow_no_speech(self.allow_no_speech);
         config.check()?;
         Ok(config)

@@ -481,7 +481,7 @@ fn vad_settings_are_checked_before_any_work() {
     };
     fails_in_one_line(
         &embed(&["--vad", "webrtc", "--vad-threshold", "0.3"]),
-        "--vad-threshold is a Silero setting",
+        "invalid vad_threshold: is a Silero setting",
     );
     fails_in_one_line(&embed(&["--vad-threshold", "1.5"]), "vad threshold");
     fails_in_one_line(&embed(&["--vad-speech-pad=-3"]), "vad speech_pad_ms");

@@ -222,6 +222,158 @@ fn train_with_a_validation_fraction_calibrates_on_the_held_out_sequences() {
     fails_with(&uisrnn(&args), "validation_fraction");
 }
 
+/// The recommended preset holds out whole speakers where the cluster ids name them
+/// (the dev set's `CONVERSATION_SPEAKER`): no held-out voice is heard in training.
+/// `--validation-split sequences` holds out random conversations (the reference
+/// preset's way), and `speakers` refuses ids that name no speaker.
+#[test]
+fn the_recommended_validation_holds_out_whole_speakers_where_ids_name_them() {
+    let dir = scratch("speaker-split");
+    let model = dir.join("model.safetensors");
+    let data = repo("data/dev/train.npz");
+    let toy = repo("data/toy_training_data.npz");
+    let train = |data: &Path, extra: &[&str]| {
+        let mut args = tiny_train(data.to_str().unwrap(), model.to_str().unwrap(), "2", extra);
+        args.extend([
+            "--validate-every",
+            "0",
+            "--crp-alphas",
+            "1",
+            "--sigma2-scales",
+            "1",
+        ]);
+        args.push("-v");
+        let output = uisrnn(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        assert!(output.status.success(), "{stderr}");
+        stderr
+    };
+    let stderr = train(&data, &[]);
+    let line = stderr
+        .lines()
+        .find(|line| line.contains("speaker-disjoint validation: speakers "))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    // "... speakers C03, C15 held out, 24 of 80 sequences"
+    let (speakers, counts) = line
+        .split_once("speakers ")
+        .unwrap()
+        .1
+        .split_once(" held out, ")
+        .unwrap();
+    let held: usize = counts.split_whitespace().next().unwrap().parse().unwrap();
+    assert!((16..=32).contains(&held), "{line}");
+    assert!(
+        stderr.contains(&format!("calibrated on {held} held-out sequences")),
+        "{stderr}"
+    );
+    // Those speakers talk in exactly the held-out conversations: count them here.
+    let file = uisrnn_data::read_sequence_file(&data).unwrap();
+    let speakers: Vec<&str> = speakers.split(", ").collect();
+    let talking = file
+        .cluster_ids
+        .unwrap()
+        .iter()
+        .filter(|ids| {
+            ids.iter()
+                .any(|id| speakers.contains(&uisrnn_data::split::speaker_of(id).unwrap()))
+        })
+        .count();
+    assert_eq!(talking, held, "{line}");
+    // Then all 80 are trained on again (the preset's refit).
+    assert!(stderr.contains("refitting on all 80 sequences"), "{stderr}");
+
+    let stderr = train(
+        &data,
+        &["--validation-split", "sequences", "--refit", "false"],
+    );
+    assert!(!stderr.contains("speaker-disjoint"), "{stderr}");
+    assert!(!stderr.contains("refitting"), "{stderr}");
+    assert!(
+        stderr.contains("calibrated on 16 held-out sequences"),
+        "{stderr}"
+    );
+    // The toy data's ids name no speaker: the preset holds out sequences, an
+    // explicit speaker split is refused before training.
+    let stderr = train(&toy, &["--validation-fraction", "0.1"]);
+    assert!(
+        stderr.contains("calibrated on 5 held-out sequences"),
+        "{stderr}"
+    );
+    std::fs::remove_file(&model).unwrap();
+    let mut args = tiny_train(toy.to_str().unwrap(), model.to_str().unwrap(), "2", &[]);
+    args.extend(["--validation-split", "speakers"]);
+    fails_in_one_line(&uisrnn(&args), "names no speaker");
+    assert!(!model.exists());
+}
+
+/// The recommended preset's refit (`--refit`) trains again on all of `--data` for
+/// the iterations keep-best kept, the same run as training on everything for that
+/// many iterations, and keeps the constants calibration chose.
+#[test]
+fn refit_trains_again_on_everything_with_the_calibrated_constants() {
+    let dir = scratch("refit");
+    let refitted = dir.join("refitted.safetensors");
+    let whole = dir.join("whole.safetensors");
+    let data = repo("data/toy_training_data.npz");
+    let data = data.to_str().unwrap();
+    let grid = ["--crp-alphas", "0.5,2", "--sigma2-scales", "1,3"];
+    let mut args = tiny_train(data, refitted.to_str().unwrap(), "6", &grid);
+    args.extend(["--validation-fraction", "0.1", "--validate-every", "3"]);
+    let output = uisrnn(&args);
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(output.status.success(), "{stderr}");
+    let kept: usize = stderr
+        .split("kept the parameters after ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let refit_line = format!("refitting on all 49 sequences for {kept} iterations");
+    assert!(stderr.contains(&refit_line), "{stderr}");
+    let chosen = |name: &str| -> f64 {
+        let after = stderr.split(&refit_line).nth(1).unwrap();
+        let value = after
+            .split(name)
+            .nth(1)
+            .unwrap()
+            .split([',', ')'])
+            .next()
+            .unwrap();
+        value.trim().parse().unwrap()
+    };
+    let (crp_alpha, scale) = (chosen("crp_alpha "), chosen("sigma2 x "));
+
+    let kept = kept.to_string();
+    let mut args = tiny_train(data, whole.to_str().unwrap(), &kept, &[]);
+    args.extend(["--validation-fraction", "0"]);
+    stdout(&uisrnn(&args));
+    let (refitted, whole) = (
+        UisRnn::load(&refitted, &cpu_device()).unwrap(),
+        UisRnn::load(&whole, &cpu_device()).unwrap(),
+    );
+    assert_eq!(refitted.crp_alpha(), Some(crp_alpha));
+    let (trained, plain) = (refitted.sigma2().unwrap(), whole.sigma2().unwrap());
+    assert_eq!(
+        trained[0],
+        plain[0] * scale as f32,
+        "the same training, scaled"
+    );
+    assert_eq!(refitted.transition_bias(), whole.transition_bias());
+
+    // Nothing held out, nothing to refit with; not with a checkpoint (where the
+    // recommended preset's refit is skipped).
+    let unused = dir.join("unused.safetensors");
+    let unused = unused.to_str().unwrap();
+    let mut args = tiny_train(data, unused, "2", &["--refit", "true"]);
+    args.extend(["--validation-fraction", "0"]);
+    fails_in_one_line(&uisrnn(&args), "needs held-out sequences");
+    let mut args = tiny_train(data, unused, "2", &["--refit", "true"]);
+    let checkpoint = dir.join("unused.ckpt");
+    args.extend(["--checkpoint", checkpoint.to_str().unwrap()]);
+    fails_in_one_line(&uisrnn(&args), "cannot be combined with --checkpoint");
+    assert!(!Path::new(unused).exists());
+}
+
 #[test]
 fn train_validates_and_calibrates_on_a_validation_file() {
     let dir = scratch("validation-data");
@@ -980,7 +1132,8 @@ fn a_run_killed_mid_training_and_resumed_ends_like_an_uninterrupted_one() {
         checkpoint.to_str().unwrap(),
     );
 
-    stdout(&uisrnn(&train_args(data, full_s, &[])));
+    // With a checkpoint the preset's refit is skipped: not here either.
+    stdout(&uisrnn(&train_args(data, full_s, &["--refit", "false"])));
 
     // Start the same run with checkpoints and SIGKILL it once one exists.
     let mut child = command(&train_args(

@@ -15,6 +15,7 @@
 //!   rates on timed speaker turns, equal to pyannote.metrics.
 //! - [`rttm`]: window labels to speaker turns, RTTM reading and writing.
 //! - [`npz`]: reading and writing sequence files (numpy `.npz`, no pickle).
+//! - [`split`]: validation hold-outs of whole sequences or whole speakers.
 //! - [`toy`]: a seeded generator of toy data like the reference's.
 //!
 //! Every random choice takes an explicit random number generator, so results are
@@ -31,6 +32,7 @@ pub mod npz;
 pub mod resample;
 pub mod rttm;
 pub mod sequence;
+pub mod split;
 pub mod toy;
 pub mod transition;
 
@@ -49,5 +51,6 @@ pub use rttm::{
     Turn, format_rttm, labels_to_turns, read_rttm, window_times, window_turns, write_rttm,
 };
 pub use sequence::{Observation, TrainingData, validate_sequence};
+pub use split::{HoldOut, ValidationSplit, hold_out};
 pub use toy::{ToyDataConfig, generate_toy_data};
 pub use transition::TransitionBias;

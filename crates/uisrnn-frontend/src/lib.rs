@@ -48,5 +48,5 @@ pub use error::{FrontendError, Result};
 pub use live::{LiveFrontend, LiveWindow};
 pub use silero::{SileroState, SileroVad};
 pub use source::AudioSource;
-pub use speech::{Level, SpeechRegions, Vad};
+pub use speech::{Level, SpeechRegions, Vad, VadChoice};
 pub use timestamps::{SileroConfig, SpeechSegmenter, speech_timestamps};

@@ -4,6 +4,7 @@
 use std::ops::Range;
 
 use crate::audio::SAMPLE_RATE;
+use crate::error::{FrontendError, Result};
 use crate::timestamps::SileroConfig;
 
 /// The speech detector of the front end.
@@ -46,6 +47,85 @@ pub enum Level {
     /// The level of the whole recording, pauses included (resemblyzer's measure,
     /// always used with [`Vad::WebRtc`], which needs normalised audio).
     Recording,
+}
+
+/// The speech detector and level as a user chooses them (the CLI's `--vad`,
+/// `--vad-threshold`, `--vad-min-silence`, `--vad-speech-pad` and `--level`, the
+/// Python package's keywords of the same names): one place that turns them into
+/// a [`Vad`] and a [`Level`], refusing settings that would do nothing.
+///
+/// ```
+/// use uisrnn_frontend::{Level, Vad, VadChoice};
+///
+/// let silero = VadChoice { threshold: Some(0.3), ..VadChoice::default() };
+/// let (vad, level) = silero.resolve()?;
+/// assert!(matches!(vad, Vad::Silero(config) if config.threshold == 0.3));
+/// assert_eq!(level, Level::Speech);
+/// let webrtc = VadChoice { webrtc: true, ..VadChoice::default() };
+/// assert_eq!(webrtc.resolve()?.0, Vad::WebRtc);
+/// // Silero's settings mean nothing to WebRTC's detector.
+/// assert!(VadChoice { threshold: Some(0.3), ..webrtc }.resolve().is_err());
+/// # Ok::<(), uisrnn_frontend::FrontendError>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct VadChoice {
+    /// WebRTC's detector (resemblyzer's pipeline) instead of Silero's.
+    pub webrtc: bool,
+    /// Silero: the speech probability threshold ([`SileroConfig::threshold`]).
+    pub threshold: Option<f64>,
+    /// Silero: silence that ends a segment, in milliseconds.
+    pub min_silence_ms: Option<f64>,
+    /// Silero: padding on each side of a segment, in milliseconds.
+    pub speech_pad_ms: Option<f64>,
+    /// What the volume normalisation measures (the speech when not given).
+    pub level: Option<Level>,
+}
+
+impl VadChoice {
+    /// The detector and the level (the speech when not given; with the WebRTC
+    /// detector it matters only for speech turns given instead of detected), Silero's
+    /// settings checked.
+    ///
+    /// # Errors
+    /// [`FrontendError::InvalidConfig`] for a Silero setting with the WebRTC
+    /// detector, [`Level::Speech`] with it (it always measures the whole recording,
+    /// resemblyzer's order), or a Silero setting out of range.
+    pub fn resolve(&self) -> Result<(Vad, Level)> {
+        if !self.webrtc {
+            let mut silero = SileroConfig::default();
+            if let Some(threshold) = self.threshold {
+                silero = silero.with_threshold(threshold);
+            }
+            if let Some(ms) = self.min_silence_ms {
+                silero = silero.with_min_silence_ms(ms);
+            }
+            if let Some(ms) = self.speech_pad_ms {
+                silero = silero.with_speech_pad_ms(ms);
+            }
+            silero.check()?;
+            return Ok((Vad::Silero(silero), self.level.unwrap_or_default()));
+        }
+        let silero_settings = [
+            ("vad_threshold", self.threshold),
+            ("vad_min_silence", self.min_silence_ms),
+            ("vad_speech_pad", self.speech_pad_ms),
+        ];
+        if let Some((name, _)) = silero_settings.iter().find(|(_, v)| v.is_some()) {
+            return Err(FrontendError::InvalidConfig {
+                name,
+                reason: "is a Silero setting; it does nothing with the WebRTC detector".into(),
+            });
+        }
+        if self.level == Some(Level::Speech) {
+            return Err(FrontendError::InvalidConfig {
+                name: "level",
+                reason: "the WebRTC detector measures the whole recording (resemblyzer's order); \
+                         the speech level needs Silero's detector or given speech turns"
+                    .into(),
+            });
+        }
+        Ok((Vad::WebRtc, self.level.unwrap_or_default()))
+    }
 }
 
 /// Speech as sorted, disjoint, non-empty sample ranges of 16 kHz audio.

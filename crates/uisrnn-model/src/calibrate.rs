@@ -95,6 +95,27 @@ impl UisRnn {
         model
     }
 
+    /// This model with a calibration's constants: crp_alpha set to the point's and
+    /// sigma2 multiplied by its scale, e.g. the constants [`UisRnn::calibrate`] chose
+    /// for a model trained without the held-out sequences, given to one trained
+    /// again on all of them (`uisrnn train --refit`).
+    ///
+    /// ```
+    /// use uisrnn_model::calibrate::CalibrationPoint;
+    /// use uisrnn_model::{ModelConfig, UisRnn, cpu_device};
+    ///
+    /// let config = ModelConfig::default().with_observation_dim(4).with_rnn_hidden_size(8);
+    /// let model = UisRnn::new(config, &cpu_device(), 0)?;
+    /// let point = CalibrationPoint { crp_alpha: 0.1, sigma2_scale: 2.0, accuracy: 1.0, predicted_speakers: 2.0 };
+    /// let calibrated = model.with_calibration(&point);
+    /// assert_eq!(calibrated.crp_alpha(), Some(0.1));
+    /// assert_eq!(calibrated.sigma2().unwrap()[0], 2.0 * model.sigma2().unwrap()[0]);
+    /// # Ok::<(), uisrnn_model::ModelError>(())
+    /// ```
+    pub fn with_calibration(&self, point: &CalibrationPoint) -> Self {
+        self.with_decoding_constants(point.crp_alpha, point.sigma2_scale)
+    }
+
     /// Mean accuracy and predicted speakers of this model on labelled sequences.
     pub(crate) fn score<F: Observation + Sync>(
         &self,

@@ -11,6 +11,7 @@
 use std::ops::Deref;
 
 use serde::{Deserialize, Serialize};
+use uisrnn_data::ValidationSplit;
 
 use crate::error::{ModelError, Result};
 use crate::loss::LossMask;
@@ -35,11 +36,14 @@ pub enum Preset {
     /// (README, "Accuracy on realistic conversations"): the reference's model with
     /// the sample-mean loss (2 samples), crp_alpha from the change ratio, 3000
     /// iterations (under 30 minutes on 2 CPU cores for 80 conversations at hidden
-    /// size 512), and 20 % of the training conversations held out
-    /// ([`Preset::validation_fraction`]) to validate on every 500 iterations, keeping
+    /// size 512), and 20 % of the training conversations held out, whole speakers
+    /// where the cluster ids name them ([`Preset::validation_fraction`],
+    /// [`Preset::validation_split`]), to validate on every 500 iterations, keeping
     /// the best parameters ([`Preset::validate_every`]), and to calibrate after
-    /// training (`uisrnn train` does all three; in Rust: `UisRnn::fit_validated`, then
-    /// `UisRnn::calibrate`).
+    /// training, then all of the conversations trained on again for the kept
+    /// iterations with the calibrated constants ([`Preset::refit`]) (`uisrnn train`
+    /// does all of it; in Rust: `uisrnn_data::hold_out`, `UisRnn::fit_validated`,
+    /// `UisRnn::calibrate`, `UisRnn::fit` and `UisRnn::with_calibration`).
     #[default]
     Recommended,
     /// The reference implementation's defaults: same training steps and labels as
@@ -109,6 +113,27 @@ impl Preset {
             Preset::Recommended => 0.2,
             Preset::Reference => 0.0,
         }
+    }
+
+    /// What the validation hold-out of [`Preset::validation_fraction`] is made of:
+    /// recommended, whole speakers where the cluster ids name them
+    /// ([`ValidationSplit::Auto`]), so that keep-best and calibration judge voices
+    /// training never heard; for the reference (when a fraction is given), random
+    /// sequences.
+    pub fn validation_split(self) -> ValidationSplit {
+        match self {
+            Preset::Recommended => ValidationSplit::Auto,
+            Preset::Reference => ValidationSplit::Sequences,
+        }
+    }
+
+    /// Whether `uisrnn train`, after validating and calibrating on the held-out
+    /// conversations, trains again on all of them for the iterations keep-best kept
+    /// and saves that model with the calibrated constants (`--refit`): recommended,
+    /// so that the held-out speakers are heard in training too; never for the
+    /// reference.
+    pub fn refit(self) -> bool {
+        matches!(self, Preset::Recommended)
     }
 
     /// How often `uisrnn train` decodes the held-out conversations while training
@@ -694,6 +719,14 @@ mod tests {
         assert_eq!(Preset::Reference.validation_fraction(), 0.0);
         assert_eq!(Preset::Recommended.validate_every(), Some(500));
         assert_eq!(Preset::Reference.validate_every(), None);
+        assert_eq!(
+            Preset::Recommended.validation_split(),
+            ValidationSplit::Auto
+        );
+        assert_eq!(
+            Preset::Reference.validation_split(),
+            ValidationSplit::Sequences
+        );
     }
 
     #[test]

@@ -70,7 +70,7 @@ pub fn run(args: &DemoArgs, quiet: bool) -> Result<(), CliError> {
         training_config: &training_config,
         seed: args.seed,
     };
-    let model = train_model(&train, run, None, None, &device, quiet)?;
+    let (model, _) = train_model(&train, run, None, None, &device, quiet)?;
     let trained = started.elapsed();
     model.save(&args.model)?;
     let model = UisRnn::load(&args.model, &device)?;

@@ -189,7 +189,8 @@ pub struct Validating<'a> {
 
 /// Trains (or finishes training) a model, showing a progress bar with the loss terms
 /// unless `quiet`, saving checkpoints or validating when asked (not both: the best
-/// validated parameters are not part of a checkpoint).
+/// validated parameters are not part of a checkpoint). With validation, also the
+/// iterations after which the kept parameters were reached.
 pub fn train_model(
     data: &TrainingData,
     run: TrainingRun<'_>,
@@ -197,7 +198,7 @@ pub fn train_model(
     validation: Option<Validating<'_>>,
     device: &Device,
     quiet: bool,
-) -> Result<UisRnn, CliError> {
+) -> Result<(UisRnn, Option<usize>), CliError> {
     if validation.is_some() && (checkpoint.is_some() || matches!(run, TrainingRun::Resume(_))) {
         return Err(ModelError::InvalidConfig {
             name: "validate_every",
@@ -239,11 +240,12 @@ pub fn train_model(
         TrainingRun::Resume(path) => {
             let model = UisRnn::resume_fit(path, data, device, checkpoint, observer)?.0;
             bar.finish();
-            return Ok(model);
+            return Ok((model, None));
         }
     };
     // Seeds of initialisation and of training are both derived from `seed`.
     let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(1));
+    let mut kept = None;
     match (checkpoint, validation) {
         (_, Some(validation)) => {
             let report = model.fit_validated(
@@ -270,6 +272,7 @@ pub fn train_model(
                     }
                 });
             }
+            kept = report.best_iterations;
         }
         (Some(checkpoint), None) => {
             model.fit_with_checkpoints(data, training_config, &mut rng, checkpoint, observer)?;
@@ -279,7 +282,7 @@ pub fn train_model(
         }
     }
     bar.finish();
-    Ok(model)
+    Ok((model, kept))
 }
 
 /// Writes `text` to `path` atomically, or to standard output when `path` is `None`.

@@ -2,13 +2,15 @@
 
 use ndarray::Array2;
 use rand::SeedableRng;
-use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use uisrnn_data::TrainingData;
+use uisrnn_data::{TrainingData, ValidationSplit, hold_out};
+use uisrnn_model::calibrate::CalibrationPoint;
 use uisrnn_model::validate::ValidationConfig;
-use uisrnn_model::{CheckpointConfig, InferenceConfig, ModelError};
+use uisrnn_model::{
+    CheckpointConfig, Device, InferenceConfig, ModelConfig, ModelError, TrainingConfig, UisRnn,
+};
 
-use crate::args::{TrainArgs, ValidationSplitArg};
+use crate::args::TrainArgs;
 use crate::commands::{TrainingRun, Validating, open_device, read_labelled, train_model};
 use crate::error::CliError;
 
@@ -19,8 +21,10 @@ const MIN_SEQUENCES_TO_HOLD_OUT: usize = 5;
 /// Held-out sequences and their labels.
 type HeldOut = (Vec<Array2<f64>>, Vec<Vec<String>>);
 
-/// The training data and, with `--validation-fraction F`, the held-out part:
-/// `ceil(F * sequences)` sequences drawn with a generator seeded by `--seed`.
+/// The training data and, with `--validation-fraction F`, the held-out part: at
+/// least `ceil(F * sequences)` sequences, whole speakers or random sequences as
+/// `--validation-split` (or the preset) says, drawn with a generator seeded by
+/// `--seed` (`uisrnn_data::hold_out`).
 fn split(args: &TrainArgs) -> Result<(TrainingData, Option<HeldOut>), CliError> {
     let (file, labels) = read_labelled(&args.data, "train")?;
     if let Some(path) = &args.validation_data {
@@ -58,30 +62,18 @@ fn split(args: &TrainArgs) -> Result<(TrainingData, Option<HeldOut>), CliError> 
         }
         return Ok((data, None));
     }
-    let held = (fraction * count as f64).ceil() as usize;
-    if !(fraction > 0.0 && fraction < 1.0) || held >= count {
-        return Err(ModelError::InvalidConfig {
-            name: "validation_fraction",
-            reason: format!(
-                "must be in (0, 1) and leave training sequences, got {fraction} of {count} sequences"
-            ),
-        }
-        .into());
-    }
     let mut rng = ChaCha8Rng::seed_from_u64(args.training.seed ^ 0x005e_ed0f_4e1d);
-    let held_out = match args.validation_split {
-        ValidationSplitArg::Sequences => {
-            let mut order: Vec<usize> = (0..count).collect();
-            order.shuffle(&mut rng);
-            let mut held_out = order[..held].to_vec();
-            held_out.sort_unstable();
-            held_out
-        }
-        ValidationSplitArg::Speakers => speaker_disjoint(&labels, fraction, &mut rng)?,
-    };
+    let held = hold_out(&labels, fraction, args.validation_split(), &mut rng)?;
+    if held.split == ValidationSplit::Speakers {
+        log::info!(
+            "speaker-disjoint validation: speakers {} held out, {} of {count} sequences",
+            held.speakers.join(", "),
+            held.indices.len()
+        );
+    }
     let (mut train, mut validation) = ((Vec::new(), Vec::new()), (Vec::new(), Vec::new()));
     for (index, (sequence, labels)) in file.sequences.into_iter().zip(labels).enumerate() {
-        let part = if held_out.binary_search(&index).is_ok() {
+        let part = if held.indices.binary_search(&index).is_ok() {
             &mut validation
         } else {
             &mut train
@@ -92,74 +84,6 @@ fn split(args: &TrainArgs) -> Result<(TrainingData, Option<HeldOut>), CliError> 
     Ok((TrainingData::new(train.0, train.1)?, Some(validation)))
 }
 
-/// The speaker of a cluster id: the text after its first `_` (`dtr012_C06` is
-/// speaker `C06`, as in the dev set, whose ids name conversation and speaker).
-fn speaker_of(label: &str) -> Option<&str> {
-    label
-        .split_once('_')
-        .map(|(_, speaker)| speaker)
-        .filter(|s| !s.is_empty())
-}
-
-/// Speaker-disjoint hold-out: `ceil(fraction * speakers)` speakers drawn with `rng`,
-/// and every sequence in which any of them talks held out, so that validation and
-/// calibration see voices training never did. The sorted held-out indices.
-fn speaker_disjoint(
-    labels: &[Vec<String>],
-    fraction: f64,
-    rng: &mut ChaCha8Rng,
-) -> Result<Vec<usize>, CliError> {
-    let refuse = |reason: String| -> CliError {
-        ModelError::InvalidConfig {
-            name: "validation_split",
-            reason,
-        }
-        .into()
-    };
-    let mut speakers = std::collections::BTreeSet::new();
-    for label in labels.iter().flatten() {
-        let speaker = speaker_of(label).ok_or_else(|| {
-            refuse(format!(
-                "speakers: cluster id {label:?} names no speaker (ids must be CONVERSATION_SPEAKER)"
-            ))
-        })?;
-        speakers.insert(speaker);
-    }
-    let mut speakers: Vec<&str> = speakers.into_iter().collect();
-    speakers.shuffle(rng);
-    let held = ((fraction * speakers.len() as f64).ceil() as usize).max(1);
-    let held: std::collections::HashSet<&str> = speakers[..held.min(speakers.len())]
-        .iter()
-        .copied()
-        .collect();
-    let held_out: Vec<usize> = labels
-        .iter()
-        .enumerate()
-        .filter(|(_, sequence)| {
-            sequence
-                .iter()
-                .any(|l| speaker_of(l).is_some_and(|s| held.contains(s)))
-        })
-        .map(|(index, _)| index)
-        .collect();
-    if held_out.len() == labels.len() {
-        return Err(refuse(format!(
-            "speakers: holding out {} of {} speakers leaves no training sequence",
-            held.len(),
-            speakers.len()
-        )));
-    }
-    let mut names: Vec<&str> = held.into_iter().collect();
-    names.sort_unstable();
-    log::info!(
-        "speaker-disjoint validation: speakers {} held out, {} of {} sequences",
-        names.join(", "),
-        held_out.len(),
-        labels.len()
-    );
-    Ok(held_out)
-}
-
 /// Runs the command.
 pub fn run(args: &TrainArgs, quiet: bool) -> Result<(), CliError> {
     let (data, held_out) = split(args)?;
@@ -168,8 +92,31 @@ pub fn run(args: &TrainArgs, quiet: bool) -> Result<(), CliError> {
         path: path.clone(),
         every: args.checkpoint_every,
     });
+    // The preset's refit needs the preset's hold-out (skipped on small data).
+    let refit = args.refit() && (held_out.is_some() || args.refit == Some(true));
+    if refit {
+        let reason = if args.checkpoint.is_some() || args.resume.is_some() {
+            Some("cannot be combined with --checkpoint or --resume")
+        } else if args.validation_data.is_some() {
+            Some(
+                "trains on held-out sequences of --data; with --validation-data all of it is trained on already",
+            )
+        } else if held_out.is_none() {
+            Some("needs held-out sequences: give --validation-fraction")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            return Err(ModelError::InvalidConfig {
+                name: "refit",
+                reason: reason.into(),
+            }
+            .into());
+        }
+    }
     let model_config = args.training.model_config(data.observation_dim());
     let training_config = args.training.training_config();
+    let refit_config = model_config.clone();
     let run = match (&args.resume, &args.from) {
         (Some(path), _) => TrainingRun::Resume(path),
         (None, Some(path)) => {
@@ -225,7 +172,9 @@ pub fn run(args: &TrainArgs, quiet: bool) -> Result<(), CliError> {
         }
         .into());
     }
-    let mut model = train_model(&data, run, checkpoint.as_ref(), validation, &device, quiet)?;
+    let (mut model, kept) =
+        train_model(&data, run, checkpoint.as_ref(), validation, &device, quiet)?;
+    drop(data);
     if let Some((sequences, labels)) = held_out {
         let config = args.grid.config(InferenceConfig::default());
         let report = model.calibrate(&sequences, &labels, &config)?;
@@ -241,6 +190,15 @@ pub fn run(args: &TrainArgs, quiet: bool) -> Result<(), CliError> {
                 report.true_speakers
             );
         }
+        if refit {
+            let again = Refit {
+                model_config: refit_config,
+                training_config: &training_config,
+                iterations: kept.unwrap_or(training_config.train_iteration),
+                chosen: &report.chosen,
+            };
+            model = again.run(args, &device, quiet)?;
+        }
     }
     model.save(&args.model)?;
     if let Some(bias) = model.transition_bias() {
@@ -254,56 +212,47 @@ pub fn run(args: &TrainArgs, quiet: bool) -> Result<(), CliError> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// `--refit`: the run again from the start (or from `--from`) on all of `--data`,
+/// the held-out sequences included, for the iterations keep-best kept, with the
+/// constants calibration chose on the held-out sequences.
+struct Refit<'a> {
+    model_config: ModelConfig,
+    training_config: &'a TrainingConfig,
+    iterations: usize,
+    chosen: &'a CalibrationPoint,
+}
 
-    fn conversation(id: &str, speakers: &[&str]) -> Vec<String> {
-        speakers.iter().map(|s| format!("{id}_{s}")).collect()
-    }
-
-    #[test]
-    fn speaker_disjoint_holds_out_every_sequence_of_the_drawn_speakers() {
-        let labels = vec![
-            conversation("c0", &["A", "B", "A"]),
-            conversation("c1", &["C", "D"]),
-            conversation("c2", &["B", "C"]),
-            conversation("c3", &["E", "F", "E"]),
-            conversation("c4", &["D", "F"]),
-            conversation("c5", &["A", "E"]),
-        ];
-        for seed in 0..20 {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            let held = speaker_disjoint(&labels, 0.2, &mut rng).unwrap();
-            assert!(!held.is_empty() && held.len() < labels.len());
-            let speakers = |indices: &mut dyn Iterator<Item = usize>| {
-                indices
-                    .flat_map(|i| labels[i].iter().map(|l| speaker_of(l).unwrap().to_owned()))
-                    .collect::<std::collections::HashSet<_>>()
-            };
-            let validation = speakers(&mut held.iter().copied());
-            let training = speakers(&mut (0..labels.len()).filter(|i| !held.contains(i)));
-            // ceil(0.2 * 6) = 2 speakers drawn: no training sequence has either.
-            let drawn: Vec<_> = validation.difference(&training).collect();
-            assert!(drawn.len() >= 2, "seed {seed}: {held:?}");
-            // Deterministic for a seed.
-            let again =
-                speaker_disjoint(&labels, 0.2, &mut ChaCha8Rng::seed_from_u64(seed)).unwrap();
-            assert_eq!(again, held);
+impl Refit<'_> {
+    fn run(self, args: &TrainArgs, device: &Device, quiet: bool) -> Result<UisRnn, CliError> {
+        let (file, labels) = read_labelled(&args.data, "train")?;
+        let all = TrainingData::new(file.sequences, labels)?;
+        let training_config = self
+            .training_config
+            .clone()
+            .with_train_iteration(self.iterations);
+        let seed = args.training.seed;
+        let run = match &args.from {
+            Some(path) => TrainingRun::From {
+                path,
+                training_config: &training_config,
+                seed,
+            },
+            None => TrainingRun::New {
+                model_config: self.model_config,
+                training_config: &training_config,
+                seed,
+            },
+        };
+        if !quiet {
+            eprintln!(
+                "refitting on all {} sequences for {} iterations (crp_alpha {}, sigma2 x {})",
+                all.num_sequences(),
+                self.iterations,
+                self.chosen.crp_alpha,
+                self.chosen.sigma2_scale
+            );
         }
-    }
-
-    #[test]
-    fn speaker_disjoint_needs_speaker_ids_and_training_sequences() {
-        let mut rng = ChaCha8Rng::seed_from_u64(0);
-        let anonymous = vec![vec!["a".to_string(), "b".to_string()]; 5];
-        let error = speaker_disjoint(&anonymous, 0.2, &mut rng).unwrap_err();
-        assert!(error.to_string().contains("names no speaker"), "{error}");
-        let everyone = vec![
-            conversation("c0", &["A", "B"]),
-            conversation("c1", &["A", "B"]),
-        ];
-        let error = speaker_disjoint(&everyone, 0.5, &mut rng).unwrap_err();
-        assert!(error.to_string().contains("leaves no training"), "{error}");
+        let (model, _) = train_model(&all, run, None, None, device, quiet)?;
+        Ok(model.with_calibration(self.chosen))
     }
 }
