@@ -224,16 +224,17 @@ mod x86 {
             tile_avx512::<8>(&mut target, first);
             first += 8;
         }
-        if first + 4 <= rows {
-            tile_avx512::<4>(&mut target, first);
-            first += 4;
-        }
-        if first + 2 <= rows {
-            tile_avx512::<2>(&mut target, first);
-            first += 2;
-        }
-        if first < rows {
-            tile_avx512::<1>(&mut target, first);
+        // The rest in one tile, so that the block is read once more at most (a
+        // decoding step has a few rows: one pass over the weights).
+        match rows - first {
+            7 => tile_avx512::<7>(&mut target, first),
+            6 => tile_avx512::<6>(&mut target, first),
+            5 => tile_avx512::<5>(&mut target, first),
+            4 => tile_avx512::<4>(&mut target, first),
+            3 => tile_avx512::<3>(&mut target, first),
+            2 => tile_avx512::<2>(&mut target, first),
+            1 => tile_avx512::<1>(&mut target, first),
+            _ => {}
         }
     }
 
@@ -286,13 +287,13 @@ mod x86 {
                 tile_avx2::<6>(&mut target, first, half);
                 first += 6;
             }
-            if first + 3 <= rows {
-                tile_avx2::<3>(&mut target, first, half);
-                first += 3;
-            }
-            while first < rows {
-                tile_avx2::<1>(&mut target, first, half);
-                first += 1;
+            match rows - first {
+                5 => tile_avx2::<5>(&mut target, first, half),
+                4 => tile_avx2::<4>(&mut target, first, half),
+                3 => tile_avx2::<3>(&mut target, first, half),
+                2 => tile_avx2::<2>(&mut target, first, half),
+                1 => tile_avx2::<1>(&mut target, first, half),
+                _ => {}
             }
         }
     }
@@ -364,7 +365,7 @@ mod tests {
         for (k, n) in [(40, 70), (256, 64), (7, 32)] {
             let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
             let blocks = ColumnBlocks::new(View::new(&b, k, n));
-            for m in [1, 5, 6, 7, 8, 9, 13, 17] {
+            for m in [1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 17] {
                 let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.29).sin()).collect();
                 let want: Vec<f32> = (0..m * n)
                     .map(|c| (0..k).map(|l| a[c / n * k + l] * b[l * n + c % n]).sum())

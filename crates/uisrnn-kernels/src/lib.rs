@@ -5,9 +5,12 @@
 //!   transposed views and column-blocked right-hand sides for recurrent steps.
 //! - [`dispatch`]: the one place that picks AVX-512, AVX2, NEON or portable code at
 //!   run time, for the register-blocked recurrent product and row kernels.
+//! - [`parts`]: fork-join of a recurrent step's parts on helper threads that spin
+//!   between steps (each part on the same thread every step).
 //! - [`activation`]: `exp`, `sigmoid` and `tanh` in plain arithmetic that the
 //!   compiler vectorises (2 ulp / 2e-7).
 
 pub mod activation;
 pub mod dispatch;
 pub mod matmul;
+pub mod parts;

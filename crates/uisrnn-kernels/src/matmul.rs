@@ -109,7 +109,8 @@ impl ColumnBlocks {
     }
 
     /// `out = a M` (or `out += a M` with `accumulate`), `out` row-major
-    /// `[a.rows, cols]`; the blocks are split among the cores.
+    /// `[a.rows, cols]`; the blocks are split among the cores
+    /// ([`crate::parts::run_parts`]).
     pub fn left_product(&self, out: &mut [f32], a: View<'_>, accumulate: bool) {
         assert_eq!(a.cols, self.rows, "inner dimensions differ");
         assert_eq!(out.len(), a.rows * self.cols, "output of the wrong size");
@@ -134,12 +135,13 @@ impl ColumnBlocks {
                 };
             }
         };
+        // The same blocks go to the same helper thread at every step of a sequence
+        // (crate::parts), so each core keeps its share of the weights in cache.
         let count = self.blocks.len();
-        if rayon::current_num_threads() > 1 && count > 1 {
-            rayon::join(|| run(0..count / 2), || run(count / 2..count));
-        } else {
-            run(0..count);
-        }
+        let parts = crate::parts::available().min(count);
+        crate::parts::run_parts(parts, &|part| {
+            run(part * count / parts..(part + 1) * count / parts)
+        });
     }
 }
 

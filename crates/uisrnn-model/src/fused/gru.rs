@@ -224,25 +224,6 @@ impl HostGru {
         tape
     }
 
-    /// One step for `rows` rows from their states `previous` (`[rows, H]`), given the
-    /// input projection `projected` (`[rows, 3H]`, or `[3H]` shared by every row) and
-    /// `hidden_weight`, `W_hh` in column blocks; returns the new states.
-    pub(crate) fn step(
-        &self,
-        projected: &[f32],
-        previous: Vec<f32>,
-        hidden_weight: &ColumnBlocks,
-    ) -> Vec<f32> {
-        let h = self.hidden_size();
-        let rows = previous.len() / h;
-        let mut gh = vec![0.0; rows * 3 * h];
-        hidden_weight.left_product_serial(&mut gh, &previous, false);
-        add_bias(&mut gh, &self.hh.bias);
-        let mut tape = GruTape::new(Vec::new(), previous);
-        step_gates(projected, &gh, &mut tape, h, 0);
-        tape.outputs
-    }
-
     /// Backward through time: from the gradient of the layer's outputs (`[rows, H]`),
     /// accumulates the weight gradients into `grads` and returns the gradient of the
     /// inputs (when `want_input`) and of the initial state (`[H]`, summed over

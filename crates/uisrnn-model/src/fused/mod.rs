@@ -20,6 +20,7 @@
 
 mod gru;
 mod packed;
+mod step;
 
 // The host kernels (gemm views, vectorisable activations) live in uisrnn-kernels,
 // shared with the audio front end's LSTM.
@@ -38,8 +39,8 @@ use crate::loss::{LossMask, LossTerms};
 use crate::model::UisRnnParams;
 use crate::weights::HostTensor;
 use gru::{HostGru, HostLinear};
-use matmul::ColumnBlocks;
 pub(crate) use packed::{PackedBatch, Steps};
+pub(crate) use step::HostStep;
 
 /// The loss and clipping settings the fused path needs.
 #[derive(Debug, Clone, Copy)]
@@ -138,80 +139,6 @@ impl HostParams {
             init_hidden: vec![0.0; self.init_hidden.len()],
             sigma2: vec![0.0; self.sigma2.len()],
         }
-    }
-}
-
-/// The core RNN's step (`CoreRnn::step`: the same equations) on the host, for
-/// decoding on the CPU: the weights are read once, `W_hh` laid out in column blocks,
-/// and each step is a few matrix products plus the vectorised gate arithmetic, all
-/// on the calling thread (a step has a few rows; splitting its products among the
-/// cores made decoding slower on two cores than on one).
-#[derive(Debug)]
-pub(crate) struct HostStep {
-    params: HostParams,
-    hidden_weights: Vec<ColumnBlocks>,
-}
-
-impl HostStep {
-    /// Reads the core RNN's weights.
-    pub(crate) fn new(params: &UisRnnParams) -> Result<Self> {
-        let params = HostParams::read(params)?;
-        let hidden_weights = params
-            .layers
-            .iter()
-            .map(|layer| ColumnBlocks::new(layer.hh.weight_view()))
-            .collect();
-        Ok(Self {
-            params,
-            hidden_weights,
-        })
-    }
-
-    /// The first layer's input projections (`x W_ih + b_ih`, `[rows, 3H]`) of
-    /// observations `x` (`[rows, D]`, row-major) in one product: computed ahead
-    /// for a whole sequence, a decoding step does not read `W_ih` again
-    /// ([`HostStep::step`]'s `projected`).
-    pub(crate) fn project(&self, x: &[f32]) -> Vec<f32> {
-        self.params.layers[0].ih.forward(x)
-    }
-
-    /// One step for a batch: `x` is `[B, D]`, or `[1, D]` shared by every row,
-    /// `hidden` `[depth, B, H]`; returns the output `[B, D]` and the new hidden state.
-    /// `projected`: the first layer's input projection of a shared `x`
-    /// ([`HostStep::project`]), when computed ahead.
-    pub(crate) fn step(
-        &self,
-        x: Tensor<2>,
-        projected: Option<&[f32]>,
-        hidden: Tensor<3>,
-    ) -> Result<(Tensor<2>, Tensor<3>)> {
-        let device = hidden.device();
-        let [depth, rows, h] = hidden.dims();
-        let mut states = HostTensor::from_tensor(hidden)?.data;
-        let mut input = HostTensor::from_tensor(x)?.data;
-        for (k, (layer, blocks)) in self
-            .params
-            .layers
-            .iter()
-            .zip(&self.hidden_weights)
-            .enumerate()
-        {
-            let projected = match projected {
-                Some(ahead) if k == 0 => ahead.to_vec(),
-                _ => layer.ih.forward_serial(&input),
-            };
-            let previous = states[k * rows * h..(k + 1) * rows * h].to_vec();
-            input = layer.step(&projected, previous, blocks);
-            states[k * rows * h..(k + 1) * rows * h].copy_from_slice(&input);
-        }
-        let mut hidden_layer = self.params.mean1.forward_serial(&input);
-        hidden_layer.iter_mut().for_each(|x| *x = x.max(0.0));
-        let outputs = self.params.mean2.forward_serial(&hidden_layer);
-        let dim = self.params.mean2.output;
-        Ok((
-            Tensor::from_data(TensorData::new(outputs, [rows, dim]), &device),
-            Tensor::from_data(TensorData::new(states, [depth, rows, h]), &device),
-        ))
     }
 }
 

@@ -9,7 +9,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use uisrnn_data::Batch;
 
-use super::{FusedSettings, HostStep, batch_gradients};
+use super::{FusedSettings, HostParams, HostStep, batch_gradients};
 use crate::loss::LossMask;
 use crate::train::iteration_loss;
 use crate::{ModelConfig, TrainingConfig, UisRnn, UisRnnParams, cpu_device};
@@ -173,9 +173,10 @@ fn gradients_match_autodiff_with_sample_mean_targets() {
 }
 
 /// The host step (used by the CPU decoder at large hidden sizes) against
-/// `CoreRnn::step`, with a shared observation and with one per row.
+/// `CoreRnn::step`, with a shared observation and with one per row; split into
+/// parts (one per core), it gives the same bits as in one.
 fn host_step_matches(depth: usize) {
-    let (dim, hidden, rows) = (6, 40, 7);
+    let (dim, hidden, rows) = (6, 72, 7);
     let model = random_model(dim, hidden, depth, 9);
     let device = cpu_device();
     let mut rng = ChaCha8Rng::seed_from_u64(10);
@@ -197,7 +198,7 @@ fn host_step_matches(depth: usize) {
         if x_rows == 1 {
             // The first layer's projection computed ahead (as the decoder does for
             // a block of observations) gives the same step.
-            let values = x.into_data().try_to_vec::<f32>().unwrap();
+            let values = x.clone().into_data().try_to_vec::<f32>().unwrap();
             let ahead = host.project(&values);
             let (out, hidden) = host
                 .step(
@@ -208,6 +209,25 @@ fn host_step_matches(depth: usize) {
                 .unwrap();
             compared.push((out.into_data(), want_out.into_data()));
             compared.push((hidden.into_data(), want_hidden.into_data()));
+        }
+        let params = HostParams::read(&model.params).unwrap();
+        let whole = HostStep::with_parts(&params, 1)
+            .step(x.clone(), None, hidden_state.clone())
+            .unwrap();
+        for parts in [2, 3, 4] {
+            let (out, hidden) = HostStep::with_parts(&params, parts)
+                .step(x.clone(), None, hidden_state.clone())
+                .unwrap();
+            assert_eq!(
+                out.into_data(),
+                whole.0.clone().into_data(),
+                "{parts} parts"
+            );
+            assert_eq!(
+                hidden.into_data(),
+                whole.1.clone().into_data(),
+                "{parts} parts"
+            );
         }
         for (got, want) in compared {
             let (got, want) = (
