@@ -535,7 +535,9 @@ impl Frontend {
         let mut state = SileroState::new();
         let mut probabilities = Vec::new();
         let mut block = Vec::new();
-        let block_len = BLOCK_CHUNKS * CHUNK;
+        // Eight of Silero's blocks per push (about 66 s of audio, 2 MB), so that
+        // the next block's convolutions overlap this one's LSTM steps.
+        let block_len = 8 * BLOCK_CHUNKS * CHUNK;
         let mut samples = 0;
         let mut silero_seconds = 0.0;
         while let Some(piece) = pass.next_piece()? {

@@ -19,7 +19,9 @@
 //!
 //! Everything before the LSTM depends on the audio alone, so complete chunks are
 //! pushed through the convolutions together (one matrix product per layer for up to
-//! [`BLOCK_CHUNKS`] chunks); only the LSTM cell runs chunk by chunk. The state lives
+//! [`BLOCK_CHUNKS`] chunks); only the LSTM cell runs chunk by chunk, and while it
+//! steps through one block the next block's convolutions run on a second core. The
+//! state lives
 //! in a [`SileroState`] apart from the weights, so one [`SileroVad`] serves any
 //! number of streams.
 //!
@@ -70,7 +72,7 @@ const STFT_FRAMES: usize = (CONTEXT + CHUNK + PAD - N_FFT) / STFT_HOP + 1;
 /// The LSTM cell's units.
 const HIDDEN: usize = 128;
 /// Chunks pushed through the convolutions together (about 8 s of audio; bounds the
-/// scratch memory at about 1.3 MB).
+/// scratch memory at about 1.3 MB per block, two blocks at a time).
 pub const BLOCK_CHUNKS: usize = 256;
 
 /// A 1-d convolution of kernel 3 and padding 1, weights laid out `[3 * in, out]`
@@ -289,8 +291,8 @@ impl SileroVad {
             state.pending.clear();
         }
         let whole = samples.len() / CHUNK * CHUNK;
-        for block in samples[..whole].chunks(BLOCK_CHUNKS * CHUNK) {
-            probabilities.extend(self.run_chunks(state, block));
+        if whole > 0 {
+            probabilities.extend(self.run_chunks(state, &samples[..whole]));
         }
         state.pending.extend_from_slice(&samples[whole..]);
         probabilities
@@ -309,8 +311,40 @@ impl SileroVad {
     }
 
     /// The probabilities of consecutive complete chunks (`samples.len()` a multiple
-    /// of 512), advancing the state.
+    /// of 512), advancing the state. Past one block of [`BLOCK_CHUNKS`] chunks the
+    /// convolutions of the next block run on a second core while the LSTM cell
+    /// steps through this one (the same numbers: a chunk's convolutions depend on
+    /// its samples alone).
     fn run_chunks(&self, state: &mut SileroState, samples: &[f32]) -> Vec<f32> {
+        let block_len = BLOCK_CHUNKS * CHUNK;
+        let mut probabilities = Vec::with_capacity(samples.len() / CHUNK);
+        let mut features = self.features(&state.context, &samples[..samples.len().min(block_len)]);
+        let mut start = 0;
+        while start < samples.len() {
+            let next = (start + block_len).min(samples.len());
+            if next == samples.len() {
+                probabilities.extend(self.recur(state, &features));
+                break;
+            }
+            let end = (next + block_len).min(samples.len());
+            let context = &samples[next - CONTEXT..next];
+            let (done, ahead) = rayon::join(
+                || self.recur(state, &features),
+                || self.features(context, &samples[next..end]),
+            );
+            probabilities.extend(done);
+            features = ahead;
+            start = next;
+        }
+        state
+            .context
+            .copy_from_slice(&samples[samples.len() - CONTEXT..]);
+        probabilities
+    }
+
+    /// The convolutions' output (`[chunks, 128]`, the LSTM cell's input) of
+    /// consecutive complete chunks, `context` the 64 samples before them.
+    fn features(&self, context: &[f32], samples: &[f32]) -> Vec<f32> {
         let chunks = samples.len() / CHUNK;
         // The STFT's frames: each chunk's 640-sample input cut into 4 windows.
         let mut frames = vec![0.0_f32; chunks * STFT_FRAMES * N_FFT];
@@ -318,7 +352,7 @@ impl SileroVad {
         for chunk in 0..chunks {
             let own = &samples[chunk * CHUNK..(chunk + 1) * CHUNK];
             if chunk == 0 {
-                input[..CONTEXT].copy_from_slice(&state.context);
+                input[..CONTEXT].copy_from_slice(context);
             } else {
                 input[..CONTEXT].copy_from_slice(&samples[chunk * CHUNK - CONTEXT..chunk * CHUNK]);
             }
@@ -334,9 +368,6 @@ impl SileroVad {
                 frames[to..to + N_FFT].copy_from_slice(&input[t * STFT_HOP..t * STFT_HOP + N_FFT]);
             }
         }
-        state
-            .context
-            .copy_from_slice(&samples[samples.len() - CONTEXT..]);
         let mut spectrum = vec![0.0_f32; chunks * STFT_FRAMES * 2 * BINS];
         matmul(
             &mut spectrum,
@@ -358,13 +389,18 @@ impl SileroVad {
             length = conv.frames_out(length);
         }
         debug_assert_eq!(length, 1);
-        // The LSTM cell: input projections of every chunk at once, then the
-        // recurrence chunk by chunk.
+        x
+    }
+
+    /// The LSTM cell over chunks' features (`[chunks, 128]`): input projections of
+    /// every chunk at once, then the recurrence chunk by chunk; their probabilities.
+    fn recur(&self, state: &mut SileroState, x: &[f32]) -> Vec<f32> {
+        let chunks = x.len() / HIDDEN;
         let gates = 4 * HIDDEN;
         let mut projected = vec![0.0_f32; chunks * gates];
         matmul(
             &mut projected,
-            View::new(&x, chunks, HIDDEN),
+            View::new(x, chunks, HIDDEN),
             View::new(&self.w_ih, HIDDEN, gates),
             false,
         );

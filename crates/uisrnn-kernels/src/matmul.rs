@@ -108,40 +108,56 @@ impl ColumnBlocks {
         }
     }
 
-    /// `out = a M` (or `out += a M` with `accumulate`), `out` row-major
-    /// `[a.rows, cols]`; the blocks are split among the cores
-    /// ([`crate::parts::run_parts`]).
-    pub fn left_product(&self, out: &mut [f32], a: View<'_>, accumulate: bool) {
-        assert_eq!(a.cols, self.rows, "inner dimensions differ");
-        assert_eq!(out.len(), a.rows * self.cols, "output of the wrong size");
-        let out_address = out.as_mut_ptr() as usize;
-        let run = |blocks: std::ops::Range<usize>| {
-            for k in blocks {
-                let start = k * Self::WIDTH;
-                let width = Self::WIDTH.min(self.cols - start);
-                let block = View::new(&self.blocks[k], self.rows, width);
-                // SAFETY: block `k` writes the columns `start..start + width` of `out`
-                // (row stride `cols`), which no other block writes; `out` is borrowed
-                // mutably for the whole call, and the views are in bounds.
-                unsafe {
-                    product(
-                        (out_address as *mut f32).add(start),
-                        self.cols,
-                        a,
-                        block,
-                        accumulate,
-                        Parallelism::None,
-                    )
-                };
-            }
-        };
-        // The same blocks go to the same helper thread at every step of a sequence
-        // (crate::parts), so each core keeps its share of the weights in cache.
+    /// `out = a M` (or `out += a M` with `accumulate`) with the register-blocked
+    /// kernel, `a` row-major `[rows, self.rows]`, `out` row-major `[rows, cols]`;
+    /// the blocks are split among the cores ([`crate::parts::run_parts`]: the same
+    /// blocks on the same helper thread at every step of a sequence, so each core
+    /// keeps its share of the weights in cache). The same bits as
+    /// [`ColumnBlocks::left_product_serial`] whatever the number of cores.
+    pub fn left_product(&self, out: &mut [f32], a: &[f32], accumulate: bool) {
+        let k = self.rows;
+        assert!(
+            k > 0 && a.len().is_multiple_of(k),
+            "inner dimensions differ"
+        );
+        let rows = a.len() / k;
+        assert_eq!(out.len(), rows * self.cols, "output of the wrong size");
         let count = self.blocks.len();
         let parts = crate::parts::available().min(count);
-        crate::parts::run_parts(parts, &|part| {
-            run(part * count / parts..(part + 1) * count / parts)
+        if parts <= 1 {
+            return self.left_product_serial(out, a, accumulate);
+        }
+        // Part p: blocks `count * p / parts..`, the columns `columns[p]`.
+        let columns: Vec<std::ops::Range<usize>> = (0..parts)
+            .map(|p| {
+                let (first, last) = (p * count / parts, (p + 1) * count / parts);
+                first * Self::WIDTH..(last * Self::WIDTH).min(self.cols)
+            })
+            .collect();
+        let answers: Vec<std::sync::OnceLock<Vec<f32>>> =
+            (0..parts).map(|_| std::sync::OnceLock::new()).collect();
+        crate::parts::run_parts(parts, &|p| {
+            let range = &columns[p];
+            let blocks = &self.blocks[range.start / Self::WIDTH..range.end.div_ceil(Self::WIDTH)];
+            let mut part = vec![0.0; rows * range.len()];
+            crate::dispatch::blocked_product(blocks, range.len(), k, a, &mut part, false);
+            answers[p].get_or_init(|| part);
         });
+        for (range, answer) in columns.iter().zip(answers) {
+            let answer = answer.into_inner().expect("every part ran");
+            for (row, values) in out
+                .chunks_exact_mut(self.cols)
+                .zip(answer.chunks_exact(range.len()))
+            {
+                let row = &mut row[range.clone()];
+                if accumulate {
+                    // `out + a M` in one addition, as the kernel's own accumulation.
+                    row.iter_mut().zip(values).for_each(|(o, v)| *o += v);
+                } else {
+                    row.copy_from_slice(values);
+                }
+            }
+        }
     }
 }
 
@@ -298,16 +314,22 @@ mod tests {
         let want = naive(&a, &b, m, k, n);
         let mut blocked = vec![1.0; m * n];
         let blocks = ColumnBlocks::new(View::new(&b, k, n));
-        blocks.left_product(&mut blocked, View::new(&a, m, k), false);
+        blocks.left_product(&mut blocked, &a, false);
         for (x, y) in blocked.iter().zip(&want) {
             assert!((x - y).abs() < 1e-4);
         }
+        // Split among cores or not, the same bits.
+        let mut serial = vec![1.0; m * n];
+        blocks.left_product_serial(&mut serial, &a, false);
+        assert_eq!(blocked, serial);
         let bt: Vec<f32> = (0..n * k).map(|i| b[(i % k) * n + i / k]).collect();
         let blocks = ColumnBlocks::new(View::new(&bt, n, k).t());
-        blocks.left_product(&mut blocked, View::new(&a, m, k), true);
+        blocks.left_product(&mut blocked, &a, true);
         for (x, y) in blocked.iter().zip(&want) {
             assert!((x - 2.0 * y).abs() < 2e-4);
         }
+        blocks.left_product_serial(&mut serial, &a, true);
+        assert_eq!(blocked, serial);
         // The register-blocked kernel, for row counts around its tile heights and
         // a last block narrower than the others.
         for m in [1, 2, 3, 4, 5, 7, 8, 9, 17, 33] {

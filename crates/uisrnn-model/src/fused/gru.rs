@@ -217,7 +217,7 @@ impl HostGru {
                 tape.previous[start..end].copy_from_slice(source);
             }
             let gh = &mut hidden_projection[..live * 3 * h];
-            hidden_weight.left_product(gh, View::new(&tape.previous[start..end], live, h), false);
+            hidden_weight.left_product(gh, &tape.previous[start..end], false);
             add_bias(gh, &self.hh.bias);
             step_gates(&projected, gh, &mut tape, h, range.start);
         }
@@ -277,11 +277,7 @@ impl HostGru {
             }
             hidden_weight_transposed.left_product(
                 &mut carry[..live * h],
-                View::new(
-                    &grad_hidden_projection[range.start * 3 * h..range.end * 3 * h],
-                    live,
-                    3 * h,
-                ),
+                &grad_hidden_projection[range.start * 3 * h..range.end * 3 * h],
                 true,
             );
         }
