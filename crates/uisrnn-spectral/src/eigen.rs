@@ -21,6 +21,18 @@ use rand_mt::Mt;
 use crate::SpectralError;
 use crate::refine::{diffuse, diffused_row_maxima};
 
+/// `A v` with the rows spread over the cores (each row's dot product is ndarray's
+/// own, so the numbers are those of `A.dot(v)`).
+fn times(matrix: &Array2<f64>, v: &Array1<f64>) -> Array1<f64> {
+    use rayon::prelude::*;
+    (0..matrix.nrows())
+        .into_par_iter()
+        .with_min_len(64)
+        .map(|i| matrix.row(i).dot(v))
+        .collect::<Vec<f64>>()
+        .into()
+}
+
 /// Relative residual at which a Ritz pair counts as converged.
 const LANCZOS_TOLERANCE: f64 = 1e-10;
 
@@ -100,8 +112,8 @@ pub fn leading_eigen(
     // S v = D^-1/2 A A D^-1/2 v.
     let apply = |v: ArrayView1<'_, f64>| -> Array1<f64> {
         let scaled = &v * &inverse_roots;
-        let once = symmetric.dot(&scaled);
-        let twice = symmetric.dot(&once);
+        let once = times(symmetric, &scaled);
+        let twice = times(symmetric, &once);
         twice * &inverse_roots
     };
     let (values, ritz) = lanczos(n, count, apply)?;

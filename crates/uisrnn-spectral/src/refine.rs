@@ -90,24 +90,30 @@ pub fn diffuse(matrix: &Array2<f64>) -> Array2<f64> {
 }
 
 /// Each row's maximum of `A A^T` for a symmetric `A`, computed a block of rows at a
-/// time, so that the product is never held whole.
+/// time, so that the product is never held whole; the blocks are spread over the
+/// cores (each block the same product whichever core runs it, so the same numbers).
 pub fn diffused_row_maxima(symmetric: &Array2<f64>) -> Vec<f64> {
+    use rayon::prelude::*;
     const BLOCK: usize = 64;
     let n = symmetric.nrows();
-    let mut maxima = Vec::with_capacity(n);
-    let mut block = Array2::<f64>::zeros((BLOCK.min(n), n));
-    for start in (0..n).step_by(BLOCK) {
-        let end = (start + BLOCK).min(n);
-        let rows = symmetric.slice(ndarray::s![start..end, ..]);
-        let mut out = block.slice_mut(ndarray::s![..end - start, ..]);
-        ndarray::linalg::general_mat_mul(1.0, &rows, &symmetric.t(), 0.0, &mut out);
-        maxima.extend(
-            out.rows()
-                .into_iter()
-                .map(|row| row.fold(f64::NEG_INFINITY, |m, &x| m.max(x))),
-        );
-    }
-    maxima
+    let starts: Vec<usize> = (0..n).step_by(BLOCK).collect();
+    let blocks: Vec<Vec<f64>> = starts
+        .par_iter()
+        .map_init(
+            || Array2::<f64>::zeros((BLOCK.min(n), n)),
+            |block, &start| {
+                let end = (start + BLOCK).min(n);
+                let rows = symmetric.slice(ndarray::s![start..end, ..]);
+                let mut out = block.slice_mut(ndarray::s![..end - start, ..]);
+                ndarray::linalg::general_mat_mul(1.0, &rows, &symmetric.t(), 0.0, &mut out);
+                out.rows()
+                    .into_iter()
+                    .map(|row| row.fold(f64::NEG_INFINITY, |m, &x| m.max(x)))
+                    .collect()
+            },
+        )
+        .collect();
+    blocks.concat()
 }
 
 /// Each row's maximum (the divisor of the row-wise max normalisation).
