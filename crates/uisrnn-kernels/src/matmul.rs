@@ -1,5 +1,7 @@
 //! Matrix products on host slices, through the `gemm` crate (the kernels burn-flex
-//! itself uses), with checked shapes and strided views for transposes.
+//! itself uses), with checked shapes and strided views for transposes; and
+//! [`ColumnBlocks`], the right-hand side of a recurrent step's product for the
+//! register-blocked kernel of [`crate::dispatch`].
 
 use gemm::Parallelism;
 

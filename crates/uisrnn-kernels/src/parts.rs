@@ -56,7 +56,12 @@ pub fn run_parts(parts: usize, work: &(dyn Fn(usize) + Sync)) {
     let mut claimed = Claimed(Vec::with_capacity(parts - 1));
     let mut inline = Vec::new();
     for part in 1..parts {
-        match helper(part).filter(|helper| helper.try_claim()) {
+        // A forked child inherits the helpers' records but not their threads.
+        let alive = |helper: &&Helper| helper.process == std::process::id();
+        match helper(part)
+            .filter(alive)
+            .filter(|helper| helper.try_claim())
+        {
             Some(helper) => {
                 helper.post(erased, part);
                 claimed.0.push(helper);
@@ -119,6 +124,8 @@ struct Helper {
     job: Mutex<Option<Job>>,
     panicked: AtomicBool,
     thread: OnceLock<Thread>,
+    /// The process that started the thread.
+    process: u32,
 }
 
 impl Helper {
@@ -130,6 +137,7 @@ impl Helper {
             job: Mutex::new(None),
             panicked: AtomicBool::new(false),
             thread: OnceLock::new(),
+            process: std::process::id(),
         }));
         let handle = std::thread::Builder::new()
             .name(format!("uisrnn-part-{part}"))

@@ -13,8 +13,10 @@
 //! - the output head, the running mean and the loss (SPEC 2.4) are differentiated by
 //!   hand, in closed form.
 //!
-//! Matrix products go through the `gemm` crate (burn-flex's own kernels), on every
-//! core when a product is large enough to pay. Adam, gradient clipping and the
+//! The large products go through the `gemm` crate (burn-flex's own kernels), on
+//! every core when a product is large enough to pay; each step's product goes
+//! through the register-blocked kernel, split among the cores by column blocks on
+//! helper threads that spin between steps (`uisrnn_kernels::parts`). Adam, gradient clipping and the
 //! sigma2 floor stay burn's and the training loop's: this module only replaces
 //! `loss.backward()`.
 
