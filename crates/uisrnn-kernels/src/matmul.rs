@@ -117,13 +117,7 @@ impl ColumnBlocks {
     /// keeps its share of the weights in cache). The same bits as
     /// [`ColumnBlocks::left_product_serial`] whatever the number of cores.
     pub fn left_product(&self, out: &mut [f32], a: &[f32], accumulate: bool) {
-        let k = self.rows;
-        assert!(
-            k > 0 && a.len().is_multiple_of(k),
-            "inner dimensions differ"
-        );
-        let rows = a.len() / k;
-        assert_eq!(out.len(), rows * self.cols, "output of the wrong size");
+        let (k, rows) = (self.rows, self.rows_of(out, a));
         let count = self.blocks.len();
         let parts = crate::parts::available().min(count);
         if parts <= 1 {
@@ -169,6 +163,13 @@ impl ColumnBlocks {
     /// the recurrent product of callers that give each core its own rows. `a` is
     /// row-major `[rows, self.rows]` (contiguous), `out` row-major `[rows, cols]`.
     pub fn left_product_serial(&self, out: &mut [f32], a: &[f32], accumulate: bool) {
+        self.rows_of(out, a);
+        crate::dispatch::blocked_product(&self.blocks, self.cols, self.rows, a, out, accumulate);
+    }
+
+    /// The rows of `a` (row-major `[rows, self.rows]`), checked against `out`
+    /// (row-major `[rows, cols]`).
+    fn rows_of(&self, out: &[f32], a: &[f32]) -> usize {
         let k = self.rows;
         assert!(
             k > 0 && a.len().is_multiple_of(k),
@@ -176,7 +177,7 @@ impl ColumnBlocks {
         );
         let rows = a.len() / k;
         assert_eq!(out.len(), rows * self.cols, "output of the wrong size");
-        crate::dispatch::blocked_product(&self.blocks, self.cols, k, a, out, accumulate);
+        rows
     }
 
     /// The blocks, each row-major `[rows, width]`.

@@ -324,9 +324,13 @@ impl HostStep {
         let [depth, rows, h] = hidden.dims();
         let mut states = HostTensor::from_tensor(hidden)?.data;
         let mut input = HostTensor::from_tensor(x)?.data;
+        let computed;
         let first_projected = match projected {
-            Some(ahead) => ahead.to_vec(),
-            None => self.first_input.forward_serial(&input),
+            Some(ahead) => ahead,
+            None => {
+                computed = self.first_input.forward_serial(&input);
+                computed.as_slice()
+            }
         };
         for k in 0..depth {
             let cells = k * rows * h..(k + 1) * rows * h;
@@ -334,7 +338,7 @@ impl HostStep {
                 k,
                 hidden: h,
                 input: &input,
-                given: (k == 0).then_some(first_projected.as_slice()),
+                given: (k == 0).then_some(first_projected),
                 previous: &states[cells.clone()],
             };
             input = self.join(h, rows, phase);
