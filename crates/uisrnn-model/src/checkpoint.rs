@@ -365,11 +365,7 @@ fn read_checkpoint(
 /// `param_ids` then holds) and the tensors are sorted by name.
 fn canonical_optimizer_state(optimizer: &ModuleOptimizer, ids: &[u64]) -> Result<Vec<u8>> {
     let backend = |e: String| ModelError::Backend(format!("optimizer state: {e}"));
-    let bytes = optimizer
-        .to_record()
-        .into_bytes()
-        .map_err(|e| backend(format!("{e:?}")))?;
-    let reader = burn_pack::Reader::from_bytes(bytes).map_err(|e| backend(format!("{e:?}")))?;
+    let reader = optimizer_pack(optimizer)?;
     let position: HashMap<String, String> = ids
         .iter()
         .enumerate()
@@ -429,6 +425,17 @@ fn canonical_optimizer_state(optimizer: &ModuleOptimizer, ids: &[u64]) -> Result
         .into_bytes()
         .map_err(|e| backend(format!("{e:?}")))?
         .to_vec())
+}
+
+/// burn's record of `optimizer`'s state, as the burnpack it writes (tensors named
+/// `{param id}.{field}`, scalars, and each parameter's module path as metadata).
+pub(crate) fn optimizer_pack(optimizer: &ModuleOptimizer) -> Result<burn_pack::Reader> {
+    let backend = |e: String| ModelError::Backend(format!("optimizer state: {e}"));
+    let bytes = optimizer
+        .to_record()
+        .into_bytes()
+        .map_err(|e| backend(format!("{e:?}")))?;
+    burn_pack::Reader::from_bytes(bytes).map_err(|e| backend(format!("{e:?}")))
 }
 
 /// The parameters' ids, in visiting order.

@@ -17,7 +17,7 @@ use crate::config::{Backprop, CrpAlpha, TrainingConfig, ValidTrainingConfig};
 use crate::core_rnn::CoreRnn;
 use crate::error::{ModelError, Result};
 use crate::estimate::{estimate_crp_alpha, estimate_crp_alpha_change_ratio};
-use crate::fused::{self, DropoutDraw, FusedSettings};
+use crate::fused::{DropoutDraw, FusedSettings, HostGradients, HostTraining};
 use crate::loss::{
     LossTerms, MaskedErrors, negative_log_likelihood, regularization, running_mean, sigma2_prior,
 };
@@ -256,6 +256,20 @@ impl UisRnn {
             iteration: first,
             mut losses,
         } = start;
+        // The fused path keeps the parameters and Adam's state on the host; `params`
+        // and `optimizer` then only hold the starting point until they are asked for.
+        let mut host = None;
+        if fused {
+            match HostTraining::new(&params, &optimizer, learn_sigma2) {
+                Ok(training) => host = Some(training),
+                Err(error) => return (params.valid(), Err(error)),
+            }
+        }
+        // The current parameters, as burn's (inner) module.
+        let current = |params: &UisRnnParams, host: &Option<HostTraining>| match host {
+            Some(host) => host.params(params.valid()),
+            None => params.valid(),
+        };
         let mut validations = Vec::new();
         let mut best: Option<(usize, f64, UisRnnParams)> = None;
         let mut since_best = 0;
@@ -278,25 +292,28 @@ impl UisRnn {
                 .and_then(NonZeroUsize::new)
                 .map(|samples| batch.sample_mean_targets(samples, rng));
             let targets = targets.as_deref();
-            let computed = if fused {
-                let dropout = (self.config.rnn_depth >= 2).then_some(DropoutDraw {
-                    probability: self.config.rnn_dropout,
-                    seed: dropout_seed,
-                });
-                fused::batch_gradients(&params, &batch, targets, &settings, dropout, &self.device)
-                    .map(|(terms, grads)| (terms, Gradients::Computed(grads)))
-            } else {
-                device.seed(dropout_seed);
-                iteration_loss(&params, &batch, targets, config, &device)
-                    .map(|(loss, terms)| (terms, Gradients::Graph(Box::new(loss))))
+            let computed = match &host {
+                Some(host) => {
+                    let dropout = (self.config.rnn_depth >= 2).then_some(DropoutDraw {
+                        probability: self.config.rnn_dropout,
+                        seed: dropout_seed,
+                    });
+                    let gradients = host.gradients(&batch, targets, &settings, dropout);
+                    Ok((gradients.terms, Gradients::Host(Box::new(gradients))))
+                }
+                None => {
+                    device.seed(dropout_seed);
+                    iteration_loss(&params, &batch, targets, config, &device)
+                        .map(|(loss, terms)| (terms, Gradients::Graph(Box::new(loss))))
+                }
             };
             let (terms, grads) = match computed {
                 Ok(value) => value,
-                Err(error) => return (params.valid(), Err(error)),
+                Err(error) => return (current(&params, &host), Err(error)),
             };
             if !terms.is_finite() {
                 return (
-                    params.valid(),
+                    current(&params, &host),
                     Err(ModelError::NonFiniteLoss {
                         iteration,
                         nll: terms.nll,
@@ -305,22 +322,26 @@ impl UisRnn {
                     }),
                 );
             }
-            // The fused path has clipped its gradients on the host already.
-            let mut grads = match grads {
+            match grads {
+                Gradients::Host(gradients) => {
+                    // Clipped on the host already; sigma2 is stepped only if learned.
+                    // (Host gradients come from host state: `host` is set.)
+                    if let Some(host) = host.as_mut() {
+                        host.step(learning_rate, &gradients, SIGMA2_FLOOR);
+                    }
+                }
                 Gradients::Graph(loss) => {
                     let mut grads = GradientsParams::from_grads(loss.backward(), &params);
                     clip_global_norm(&mut grads, &core_ids, config.grad_max_norm);
-                    grads
+                    if !learn_sigma2 {
+                        grads.remove::<1>(sigma2_id);
+                    }
+                    params = optimizer.step(learning_rate, params, grads);
+                    params.sigma2 = params
+                        .sigma2
+                        .map(|s| s.clamp_min(SIGMA2_FLOOR).detach().require_grad());
                 }
-                Gradients::Computed(grads) => grads,
-            };
-            if !learn_sigma2 {
-                grads.remove::<1>(sigma2_id);
             }
-            params = optimizer.step(learning_rate, params, grads);
-            params.sigma2 = params
-                .sigma2
-                .map(|s| s.clamp_min(SIGMA2_FLOOR).detach().require_grad());
 
             if iteration.is_multiple_of(10) || iteration + 1 == config.train_iteration {
                 log::info!(
@@ -341,22 +362,27 @@ impl UisRnn {
             if let Some(hook) = checkpoint.as_deref_mut() {
                 let done = iteration + 1;
                 if done.is_multiple_of(hook.every) && done < config.train_iteration {
+                    match host.as_ref().map(HostTraining::optimizer) {
+                        Some(Ok(state)) => optimizer = state,
+                        Some(Err(error)) => return (current(&params, &host), Err(error)),
+                        None => {}
+                    }
                     let snapshot = Snapshot {
-                        model: self.with_params(params.valid(), estimates),
+                        model: self.with_params(current(&params, &host), estimates),
                         optimizer: &optimizer,
                         iteration: done,
                         losses: &losses,
                         rng,
                     };
                     if let Err(error) = (hook.save)(snapshot) {
-                        return (params.valid(), Err(error));
+                        return (current(&params, &host), Err(error));
                     }
                 }
             }
             if let Some(hook) = validation.as_deref_mut() {
                 let done = iteration + 1;
                 if done.is_multiple_of(hook.every) || done == config.train_iteration {
-                    let current = params.valid();
+                    let current = current(&params, &host);
                     let model = self.with_params(current.clone(), estimates);
                     let point = match (hook.score)(&model, done) {
                         Ok(point) => point,
@@ -390,7 +416,7 @@ impl UisRnn {
                 );
                 (best_params, Ok(outcome(Some((iterations, accuracy)))))
             }
-            None => (params.valid(), Ok(outcome(None))),
+            None => (current(&params, &host), Ok(outcome(None))),
         }
     }
 
@@ -409,9 +435,21 @@ impl UisRnn {
     }
 }
 
+/// Adam's first-moment decay (PyTorch's and burn's default).
+pub(crate) const ADAM_BETA_1: f32 = 0.9;
+/// Adam's second-moment decay (PyTorch's and burn's default).
+pub(crate) const ADAM_BETA_2: f32 = 0.999;
+/// Adam's epsilon: PyTorch's 1e-8 (burn's default is 1e-5).
+pub(crate) const ADAM_EPSILON: f32 = 1e-8;
+
 /// Adam as the reference configures it (PyTorch's epsilon 1e-8, no weight decay).
+/// The fused path runs the same update on the host (`fused::adam`).
 pub(crate) fn new_optimizer() -> ModuleOptimizer {
-    AdamConfig::new().with_epsilon(1e-8).init()
+    AdamConfig::new()
+        .with_beta_1(ADAM_BETA_1)
+        .with_beta_2(ADAM_BETA_2)
+        .with_epsilon(ADAM_EPSILON)
+        .init()
 }
 
 /// What the loop needs before it starts.
@@ -457,7 +495,7 @@ pub(crate) struct CheckpointHook<'a, R: ?Sized> {
 /// gradients the fused path computed by hand.
 enum Gradients {
     Graph(Box<Tensor<1>>),
-    Computed(GradientsParams),
+    Host(Box<HostGradients>),
 }
 
 /// The loss of one batch at the current parameters, and its three terms read back.

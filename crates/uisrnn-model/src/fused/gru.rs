@@ -186,6 +186,79 @@ fn gate_row(gi: &[f32], gh: &[f32], tape: &mut GruTape, cells: std::ops::Range<u
     }
 }
 
+uisrnn_kernels::widest_vectors! {
+    /// The gates' part of one step backward for every live row
+    /// ([`gate_row_backward`]), compiled for the widest vectors the processor has.
+    /// `grad_outputs` and `carry` (the gradient from the step after) are
+    /// `[live, H]`, the gradients of the input and hidden projections `[live, 3H]`;
+    /// the rows are rows `first..first + live` of `tape`, of `h` units each.
+    fn backward_step_gates(
+        grad_outputs: &[f32],
+        carry: &mut [f32],
+        tape: &GruTape,
+        h: usize,
+        first: usize,
+        grad_projected: &mut [f32],
+        grad_hidden_projection: &mut [f32],
+    ) {
+        if h == 0 {
+            return;
+        }
+        let rows = grad_outputs
+            .chunks_exact(h)
+            .zip(carry.chunks_exact_mut(h))
+            .zip(grad_projected.chunks_exact_mut(3 * h))
+            .zip(grad_hidden_projection.chunks_exact_mut(3 * h));
+        for (i, (((grad_output, carry), gi), gh)) in rows.enumerate() {
+            let cells = (first + i) * h..(first + i + 1) * h;
+            gate_row_backward(grad_output, carry, tape, cells, gi, gh);
+        }
+    }
+}
+
+/// One row of [`backward_step_gates`]: with `dh = grad_output + carry`, writes the
+/// gradients of the gates' pre-activations (r, z, n) into `gi` (input projection)
+/// and `gh` (hidden projection, whose n part is scaled by r), and leaves in `carry`
+/// the part of `dh` that flows straight to the previous state (`dh * z`). Plain
+/// slices of equal length, so the loop vectorises.
+#[inline(always)]
+fn gate_row_backward(
+    grad_output: &[f32],
+    carry: &mut [f32],
+    tape: &GruTape,
+    cells: std::ops::Range<usize>,
+    gi: &mut [f32],
+    gh: &mut [f32],
+) {
+    let h = cells.len();
+    let (grad_output, carry) = (&grad_output[..h], &mut carry[..h]);
+    let previous = &tape.previous[cells.clone()];
+    let reset = &tape.reset[cells.clone()];
+    let update = &tape.update[cells.clone()];
+    let candidate = &tape.candidate[cells.clone()];
+    let hidden_candidate = &tape.hidden_candidate[cells];
+    let (gi_r, rest) = gi[..3 * h].split_at_mut(h);
+    let (gi_z, gi_n) = rest.split_at_mut(h);
+    let (gh_r, rest) = gh[..3 * h].split_at_mut(h);
+    let (gh_z, gh_n) = rest.split_at_mut(h);
+    for u in 0..h {
+        let dh = grad_output[u] + carry[u];
+        let (r, z, n) = (reset[u], update[u], candidate[u]);
+        let dz = dh * (previous[u] - n);
+        let dn = dh * (1.0 - z);
+        let dn_pre = dn * (1.0 - n * n);
+        let dr_pre = dn_pre * hidden_candidate[u] * r * (1.0 - r);
+        let dz_pre = dz * z * (1.0 - z);
+        gi_r[u] = dr_pre;
+        gi_z[u] = dz_pre;
+        gi_n[u] = dn_pre;
+        gh_r[u] = dr_pre;
+        gh_z[u] = dz_pre;
+        gh_n[u] = dn_pre * r;
+        carry[u] = dh * z;
+    }
+}
+
 impl HostGru {
     /// The hidden size H.
     pub(crate) fn hidden_size(&self) -> usize {
@@ -249,32 +322,16 @@ impl HostGru {
         for t in (0..steps.len()).rev() {
             let range = steps.range(t);
             let live = range.len();
-            for i in 0..live {
-                let at = (range.start + i) * h;
-                let gi = &mut grad_projected[(range.start + i) * 3 * h..][..3 * h];
-                let gh = &mut grad_hidden_projection[(range.start + i) * 3 * h..][..3 * h];
-                for u in 0..h {
-                    let dh = grad_outputs[at + u] + carry[i * h + u];
-                    let (r, z, n) = (
-                        tape.reset[at + u],
-                        tape.update[at + u],
-                        tape.candidate[at + u],
-                    );
-                    let previous = tape.previous[at + u];
-                    let dz = dh * (previous - n);
-                    let dn = dh * (1.0 - z);
-                    let dn_pre = dn * (1.0 - n * n);
-                    let dr_pre = dn_pre * tape.hidden_candidate[at + u] * r * (1.0 - r);
-                    let dz_pre = dz * z * (1.0 - z);
-                    gi[u] = dr_pre;
-                    gi[h + u] = dz_pre;
-                    gi[2 * h + u] = dn_pre;
-                    gh[u] = dr_pre;
-                    gh[h + u] = dz_pre;
-                    gh[2 * h + u] = dn_pre * r;
-                    carry[i * h + u] = dh * z;
-                }
-            }
+            let (start, end) = (range.start * 3 * h, range.end * 3 * h);
+            backward_step_gates(
+                &grad_outputs[range.start * h..range.end * h],
+                &mut carry[..live * h],
+                tape,
+                h,
+                range.start,
+                &mut grad_projected[start..end],
+                &mut grad_hidden_projection[start..end],
+            );
             hidden_weight_transposed.left_product(
                 &mut carry[..live * h],
                 &grad_hidden_projection[range.start * 3 * h..range.end * 3 * h],

@@ -16,10 +16,12 @@
 //! The large products go through the `gemm` crate (burn-flex's own kernels), on
 //! every core when a product is large enough to pay; each step's product goes
 //! through the register-blocked kernel, split among the cores by column blocks on
-//! helper threads that spin between steps (`uisrnn_kernels::parts`). Adam, gradient clipping and the
-//! sigma2 floor stay burn's and the training loop's: this module only replaces
-//! `loss.backward()`.
+//! helper threads that spin between steps (`uisrnn_kernels::parts`). Gradient
+//! clipping is done here too, and [`HostTraining`] keeps the parameters and Adam's
+//! moments on the host for the whole loop ([`adam`]: burn's Adam, the same bits),
+//! so an iteration does not move the parameters between burn and the host.
 
+mod adam;
 mod gru;
 mod packed;
 mod step;
@@ -28,10 +30,12 @@ mod step;
 // shared with the audio front end's LSTM.
 use uisrnn_kernels::{activation, matmul};
 
-use burn::module::{Param, ParamId};
+use burn::module::{Module, ModuleMapper, Param, ParamId};
 use burn::nn::Linear;
-use burn::optim::GradientsParams;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::optim::ModuleOptimizer;
+use burn::tensor::{Tensor, TensorData};
+#[cfg(test)]
+use burn::{optim::GradientsParams, tensor::Device};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use uisrnn_data::Batch;
@@ -40,6 +44,7 @@ use crate::error::Result;
 use crate::loss::{LossMask, LossTerms};
 use crate::model::UisRnnParams;
 use crate::weights::HostTensor;
+use adam::{HostAdam, ParamSlots};
 use gru::{HostGru, HostLinear};
 pub(crate) use packed::{PackedBatch, Steps};
 pub(crate) use step::HostStep;
@@ -124,6 +129,65 @@ impl HostParams {
         gru.chain([&mut self.mean1, &mut self.mean2])
     }
 
+    /// Every tensor, in the order of [`ParamSlots`]: each GRU layer's `ih` weight
+    /// and bias, `hh` weight and bias, then the head's two layers, the initial
+    /// state and sigma2.
+    fn tensors(&self) -> Vec<&Vec<f32>> {
+        let mut out = Vec::new();
+        for layer in &self.layers {
+            for linear in [&layer.ih, &layer.hh] {
+                out.extend([&linear.weight, &linear.bias]);
+            }
+        }
+        for linear in [&self.mean1, &self.mean2] {
+            out.extend([&linear.weight, &linear.bias]);
+        }
+        out.extend([&self.init_hidden, &self.sigma2]);
+        out
+    }
+
+    /// [`HostParams::tensors`], mutable.
+    fn tensors_mut(&mut self) -> Vec<&mut Vec<f32>> {
+        let mut out = Vec::new();
+        for layer in &mut self.layers {
+            for linear in [&mut layer.ih, &mut layer.hh] {
+                out.push(&mut linear.weight);
+                out.push(&mut linear.bias);
+            }
+        }
+        for linear in [&mut self.mean1, &mut self.mean2] {
+            out.push(&mut linear.weight);
+            out.push(&mut linear.bias);
+        }
+        out.push(&mut self.init_hidden);
+        out.push(&mut self.sigma2);
+        out
+    }
+
+    /// `params` with the values of these host tensors (the slots' parameters; any
+    /// other parameter keeps its value).
+    fn write_into(&self, params: UisRnnParams, slots: &ParamSlots) -> UisRnnParams {
+        struct WriteBack<'a>(std::collections::HashMap<ParamId, &'a [f32]>);
+        impl ModuleMapper for WriteBack<'_> {
+            fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+                match self.0.get(&param.id) {
+                    Some(values) => param.map(|tensor| {
+                        let (shape, device) = (tensor.dims(), tensor.device());
+                        Tensor::from_data(TensorData::new(values.to_vec(), shape), &device)
+                    }),
+                    None => param,
+                }
+            }
+        }
+        let values = slots
+            .0
+            .iter()
+            .zip(self.tensors())
+            .filter_map(|(slot, values)| Some((slot.as_ref()?.id, values.as_slice())))
+            .collect();
+        params.map(&mut WriteBack(values))
+    }
+
     /// Zeros of the same shapes (a gradient accumulator).
     fn zeros_like(&self) -> Self {
         let zeros = |l: &HostLinear| HostLinear::zeros(l.input, l.output);
@@ -141,6 +205,73 @@ impl HostParams {
             init_hidden: vec![0.0; self.init_hidden.len()],
             sigma2: vec![0.0; self.sigma2.len()],
         }
+    }
+}
+
+/// The fused path's training state: the parameters and Adam's moments stay on the
+/// host between iterations; burn's parameters and optimizer are made from them only
+/// when asked for (validation, checkpoints, the end of training).
+pub(crate) struct HostTraining {
+    values: HostParams,
+    adam: HostAdam,
+    slots: ParamSlots,
+}
+
+impl HostTraining {
+    /// Starts from `params` and `optimizer`'s state (empty for a fresh optimizer).
+    pub(crate) fn new(
+        params: &UisRnnParams,
+        optimizer: &ModuleOptimizer,
+        learn_sigma2: bool,
+    ) -> Result<Self> {
+        let slots = ParamSlots::of(params, learn_sigma2);
+        Ok(Self {
+            values: HostParams::read(params)?,
+            adam: HostAdam::from_optimizer(optimizer, &slots)?,
+            slots,
+        })
+    }
+
+    /// The loss terms and gradients of one batch at the current parameters;
+    /// `targets` as in `iteration_loss`.
+    pub(crate) fn gradients(
+        &self,
+        batch: &Batch,
+        targets: Option<&[f32]>,
+        settings: &FusedSettings,
+        dropout: Option<DropoutDraw>,
+    ) -> HostGradients {
+        let packed = PackedBatch::new(batch, targets);
+        loss_and_gradients(&self.values, &packed, settings, dropout)
+    }
+
+    /// One Adam step with these gradients, then sigma2 held at `sigma2_floor` or
+    /// above (NaN stays NaN), as the training loop does to burn's parameters.
+    pub(crate) fn step(
+        &mut self,
+        learning_rate: f64,
+        gradients: &HostGradients,
+        sigma2_floor: f64,
+    ) {
+        let grads = gradients.grads.tensors();
+        self.adam
+            .step(learning_rate, &self.slots, self.values.tensors_mut(), grads);
+        let floor = sigma2_floor as f32;
+        for value in &mut self.values.sigma2 {
+            if !(value.is_nan() || *value > floor) {
+                *value = floor;
+            }
+        }
+    }
+
+    /// `template` (burn's parameters, any device) holding the current values.
+    pub(crate) fn params(&self, template: UisRnnParams) -> UisRnnParams {
+        self.values.write_into(template, &self.slots)
+    }
+
+    /// burn's optimizer holding the current Adam state (for checkpoints).
+    pub(crate) fn optimizer(&self) -> Result<ModuleOptimizer> {
+        self.adam.to_optimizer(&self.slots)
     }
 }
 
@@ -402,6 +533,7 @@ fn loss(
     (terms, grad_outputs, grad_sigma2)
 }
 
+#[cfg(test)]
 impl HostGradients {
     /// The gradients as burn tensors on `device` (the non-autodiff device the
     /// optimizer expects), keyed by the parameters' ids.
@@ -444,6 +576,7 @@ impl HostGradients {
     }
 }
 
+#[cfg(test)]
 fn register<const N: usize>(
     out: &mut GradientsParams,
     param: &Param<Tensor<N>>,
@@ -458,8 +591,9 @@ fn register<const N: usize>(
     );
 }
 
-/// The loss terms and gradients of one batch through the fused path, ready for the
-/// optimizer; `targets` as in `iteration_loss`.
+/// The loss terms and gradients of one batch through the fused path as burn's
+/// gradients (the gradient check's view); `targets` as in `iteration_loss`.
+#[cfg(test)]
 pub(crate) fn batch_gradients(
     params: &UisRnnParams,
     batch: &Batch,

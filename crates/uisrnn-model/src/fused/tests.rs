@@ -250,3 +250,95 @@ fn host_step_matches_the_core_rnn_step() {
     host_step_matches(1);
     host_step_matches(2);
 }
+
+/// An optimizer record as comparable parts: scalars, module paths, and each
+/// tensor's name, parameter id and bytes (sorted; burn writes its states in
+/// hash-map order).
+type RecordParts = (
+    std::collections::BTreeMap<String, burn_pack::Scalar>,
+    std::collections::BTreeMap<String, String>,
+    Vec<(String, Option<u64>, Vec<u8>)>,
+);
+
+fn record_parts(optimizer: &burn::optim::ModuleOptimizer) -> RecordParts {
+    let reader = crate::checkpoint::optimizer_pack(optimizer).unwrap();
+    let (scalars, paths) = (reader.scalars().clone(), reader.metadata().clone());
+    let mut tensors: Vec<_> = reader
+        .into_tensors()
+        .unwrap()
+        .into_iter()
+        .map(|t| {
+            let (name, _, _, id, bytes) = t.into_parts().unwrap();
+            (name, id, bytes.to_vec())
+        })
+        .collect();
+    tensors.sort();
+    (scalars, paths, tensors)
+}
+
+/// The host's Adam steps give burn's Adam's parameters bit for bit, its state
+/// converts to the record burn's optimizer writes, and back; sigma2, when fixed,
+/// is never stepped and gets no state.
+fn host_adam_matches_burn(learn_sigma2: bool) {
+    let (dim, hidden, depth) = (6, 8, 2);
+    let model = random_model(dim, hidden, depth, 11);
+    let settings = FusedSettings {
+        mask: LossMask::Observations,
+        sigma_alpha: 1.0,
+        sigma_beta: 1.0,
+        regularization_weight: 0.01,
+        grad_max_norm: 5.0,
+    };
+    let device = cpu_device().autodiff();
+    let mut params: UisRnnParams = model.params.clone().fork(&device).train();
+    let mut optimizer = crate::train::new_optimizer();
+    let mut host = super::HostTraining::new(&params, &optimizer, learn_sigma2).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    for (step, learning_rate) in [0.1, 0.05, 0.003].into_iter().enumerate() {
+        let batch = ragged_batch(&[5, 3, 6], dim, false, &mut rng);
+        let gradients = host.gradients(&batch, None, &settings, None);
+        let mut grads = super::HostGradients {
+            terms: gradients.terms,
+            grads: gradients.grads.clone(),
+        }
+        .into_gradients_params(&params, &cpu_device());
+        if !learn_sigma2 {
+            grads.remove::<1>(params.sigma2.id);
+        }
+        params = optimizer.step(learning_rate, params, grads);
+        params.sigma2 = params.sigma2.map(|s| {
+            s.clamp_min(crate::train::SIGMA2_FLOOR)
+                .detach()
+                .require_grad()
+        });
+        host.step(learning_rate, &gradients, crate::train::SIGMA2_FLOOR);
+
+        let burn_values = HostParams::read(&params).unwrap();
+        assert_eq!(host.values, burn_values, "step {step}: parameters differ");
+        let written = HostParams::read(&host.params(params.valid())).unwrap();
+        assert_eq!(written, burn_values, "step {step}: written back");
+        assert_eq!(
+            record_parts(&host.optimizer().unwrap()),
+            record_parts(&optimizer),
+            "step {step}: optimizer records differ"
+        );
+        let again = super::adam::HostAdam::from_optimizer(&optimizer, &host.slots).unwrap();
+        assert_eq!(
+            again, host.adam,
+            "step {step}: state read from burn's record"
+        );
+    }
+    let (_, _, tensors) = record_parts(&optimizer);
+    let stepped = if learn_sigma2 {
+        4 * depth + 4 + 2
+    } else {
+        4 * depth + 4 + 1
+    };
+    assert_eq!(tensors.len(), 2 * stepped);
+}
+
+#[test]
+fn host_adam_matches_burns_adam() {
+    host_adam_matches_burn(true);
+    host_adam_matches_burn(false);
+}
