@@ -133,35 +133,23 @@ impl HostParams {
     /// and bias, `hh` weight and bias, then the head's two layers, the initial
     /// state and sigma2.
     fn tensors(&self) -> Vec<&Vec<f32>> {
-        let mut out = Vec::new();
-        for layer in &self.layers {
-            for linear in [&layer.ih, &layer.hh] {
-                out.extend([&linear.weight, &linear.bias]);
-            }
-        }
-        for linear in [&self.mean1, &self.mean2] {
-            out.extend([&linear.weight, &linear.bias]);
-        }
-        out.extend([&self.init_hidden, &self.sigma2]);
-        out
+        let linears = self.linears().flat_map(|l| [&l.weight, &l.bias]);
+        linears.chain([&self.init_hidden, &self.sigma2]).collect()
     }
 
     /// [`HostParams::tensors`], mutable.
     fn tensors_mut(&mut self) -> Vec<&mut Vec<f32>> {
-        let mut out = Vec::new();
-        for layer in &mut self.layers {
-            for linear in [&mut layer.ih, &mut layer.hh] {
-                out.push(&mut linear.weight);
-                out.push(&mut linear.bias);
-            }
-        }
-        for linear in [&mut self.mean1, &mut self.mean2] {
-            out.push(&mut linear.weight);
-            out.push(&mut linear.bias);
-        }
-        out.push(&mut self.init_hidden);
-        out.push(&mut self.sigma2);
-        out
+        let Self {
+            layers,
+            mean1,
+            mean2,
+            init_hidden,
+            sigma2,
+        } = self;
+        let gru = layers.iter_mut().flat_map(|l| [&mut l.ih, &mut l.hh]);
+        let linears = gru.chain([mean1, mean2]);
+        let linears = linears.flat_map(|l| [&mut l.weight, &mut l.bias]);
+        linears.chain([init_hidden, sigma2]).collect()
     }
 
     /// `params` with the values of these host tensors (the slots' parameters; any
