@@ -25,9 +25,9 @@ use ndarray::Array2;
 use safetensors::SafeTensors;
 
 use crate::error::{FrontendError, Result};
-use crate::host_lstm::{HostEncoder, HostLstmLayer};
+use crate::host_lstm::HostEncoder;
 use crate::mel::N_MELS;
-use uisrnn_kernels::matmul::{ColumnBlocks, View};
+use uisrnn_kernels::lstm::LstmLayer as HostLstmLayer;
 
 /// LSTM hidden size and embedding size.
 pub const HIDDEN: usize = 256;
@@ -246,23 +246,19 @@ impl SpeakerEncoder {
         for l in 0..LAYERS {
             let input = if l == 0 { N_MELS } else { HIDDEN };
             let w_ih = fetch(&format!("lstm.weight_ih_l{l}"), &[gates, input])?;
-            let w_ih = transpose(&w_ih, gates, input);
             let w_hh = fetch(&format!("lstm.weight_hh_l{l}"), &[gates, HIDDEN])?;
-            let w_hh = transpose(&w_hh, gates, HIDDEN);
             let b_ih = fetch(&format!("lstm.bias_ih_l{l}"), &[gates])?;
             let b_hh = fetch(&format!("lstm.bias_hh_l{l}"), &[gates])?;
+            host_layers.push(HostLstmLayer::from_torch(
+                input, HIDDEN, &w_ih, &w_hh, &b_ih, &b_hh,
+            ));
+            let w_ih = transpose(&w_ih, gates, input);
+            let w_hh = transpose(&w_hh, gates, HIDDEN);
             layers.push(LstmLayer {
                 w_ih: matrix(&w_ih, input, gates),
                 w_hh: matrix(&w_hh, HIDDEN, gates),
                 b_ih: row(&b_ih),
                 b_hh: row(&b_hh),
-            });
-            // [w_ih; w_hh]: `[x_t, h_{t-1}] [w_ih; w_hh]` is one product per step.
-            let stacked = [w_ih.as_slice(), w_hh.as_slice()].concat();
-            host_layers.push(HostLstmLayer {
-                input,
-                weights: ColumnBlocks::new(View::new(&stacked, input + HIDDEN, gates)),
-                bias: b_ih.iter().zip(&b_hh).map(|(a, b)| a + b).collect(),
             });
         }
         let linear_weight = fetch("linear.weight", &[HIDDEN, HIDDEN])?;

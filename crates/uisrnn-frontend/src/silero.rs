@@ -45,11 +45,11 @@
 
 use safetensors::SafeTensors;
 use uisrnn_kernels::activation::sigmoid;
+use uisrnn_kernels::lstm::gate_rows;
 use uisrnn_kernels::matmul::{View, add_bias, matmul};
 
 use crate::encoder::read_f32_tensor;
 use crate::error::{FrontendError, Result};
-use crate::host_lstm::gate_rows;
 
 /// Silero VAD 6.2.3's 16 kHz weights: the network of its default model
 /// (`silero_vad/data/silero_vad.jit` in its PyPI wheel) as safetensors, values

@@ -14,6 +14,24 @@ use crate::matmul::ColumnBlocks;
 
 const WIDTH: usize = ColumnBlocks::WIDTH;
 
+/// Columns of a panel. A block's columns are stored as panels of `PANEL` columns
+/// (the last one narrower in a narrow block), each row-major `[k, PANEL]`: a tile
+/// of 16 columns then reads one contiguous stream, every byte of each cache line.
+pub(crate) const PANEL: usize = 16;
+
+/// One block of the kernels' right-hand side in their layout (panels of
+/// [`PANEL`] columns): `value(p, c)` for rows `p < k` and columns `c < width`.
+pub(crate) fn pack_block(k: usize, width: usize, value: impl Fn(usize, usize) -> f32) -> Vec<f32> {
+    let mut block = Vec::with_capacity(k * width);
+    for first in (0..width).step_by(PANEL) {
+        let panel = PANEL.min(width - first);
+        for p in 0..k {
+            block.extend((first..first + panel).map(|c| value(p, c)));
+        }
+    }
+    block
+}
+
 /// Which instructions this processor gives the kernels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Isa {
@@ -93,7 +111,7 @@ macro_rules! widest_vectors {
 }
 
 /// `out (+)= a M` for `M` stored as column blocks of [`WIDTH`] (`blocks`, each
-/// row-major `[k, width]`), `a` row-major `[rows, k]`, `out` row-major
+/// `[k, width]` in panels, [`pack_block`]), `a` row-major `[rows, k]`, `out` row-major
 /// `[rows, cols]`, with the instructions of [`isa`].
 pub(crate) fn blocked_product(
     blocks: &[Vec<f32>],
@@ -117,54 +135,131 @@ pub(crate) fn blocked_product_with(
     out: &mut [f32],
     accumulate: bool,
 ) {
-    let rows = a.len() / k;
-    assert!(
-        a.len() == rows * k && out.len() == rows * cols,
-        "shapes differ"
-    );
+    let left = Left::new(a, k, &[], 0);
     for (index, block) in blocks.iter().enumerate() {
         let start = index * WIDTH;
         let width = WIDTH.min(cols - start);
-        assert_eq!(block.len(), k * width, "a block of the wrong size");
-        let target = Target {
-            block,
-            k,
-            a,
-            out: &mut *out,
-            cols,
-            start,
-            width,
-            accumulate,
-        };
-        match isa {
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 if width == WIDTH && std::arch::is_x86_feature_detected!("avx512f") => {
-                // SAFETY: the processor supports AVX-512F (checked just above).
-                unsafe { x86::block_avx512(target) }
-            }
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2
-                if width == WIDTH
-                    && std::arch::is_x86_feature_detected!("avx2")
-                    && std::arch::is_x86_feature_detected!("fma") =>
-            {
-                // SAFETY: the processor supports AVX2 and FMA (checked just above).
-                unsafe { x86::block_avx2(target) }
-            }
-            // AArch64 has NEON and FMA in its baseline: the portable loop with
-            // fused multiply-adds compiles to them.
-            #[cfg(target_arch = "aarch64")]
-            Isa::Neon => block_portable::<true>(target),
-            _ => block_portable::<false>(target),
-        }
+        block_product_with(isa, block, width, left, out, cols, start, accumulate);
     }
 }
 
-/// One block's share of a product: `out[.., start..start + width] (+)= a block`.
+/// The rows of a product's left-hand side: row `i` is row `i` of `first`
+/// (row-major, `first_k` values a row) followed by row `i` of `second`
+/// (`second_k` values a row; empty when `second_k` is 0). A recurrent step's
+/// `[x_t, h_{t-1}]` without copying the two into one matrix.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Left<'a> {
+    first: &'a [f32],
+    first_k: usize,
+    second: &'a [f32],
+    second_k: usize,
+    rows: usize,
+}
+
+impl<'a> Left<'a> {
+    /// Checks that both parts hold the same number of rows (at least one part
+    /// having values a row).
+    pub(crate) fn new(
+        first: &'a [f32],
+        first_k: usize,
+        second: &'a [f32],
+        second_k: usize,
+    ) -> Self {
+        assert!(first_k + second_k > 0, "a left-hand side without columns");
+        let rows = first
+            .len()
+            .checked_div(first_k)
+            .unwrap_or_else(|| second.len() / second_k);
+        assert!(
+            first.len() == rows * first_k && second.len() == rows * second_k,
+            "the two parts of a left-hand side differ in rows"
+        );
+        Self {
+            first,
+            first_k,
+            second,
+            second_k,
+            rows,
+        }
+    }
+
+    /// Rows.
+    pub(crate) fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Values a row (the inner dimension of the product).
+    pub(crate) fn k(&self) -> usize {
+        self.first_k + self.second_k
+    }
+
+    /// The two parts of rows `first..first + count`, each with its values a row
+    /// and the block row its first value multiplies.
+    fn parts(&self, first: usize, count: usize) -> [(&'a [f32], usize, usize); 2] {
+        let (k1, k2) = (self.first_k, self.second_k);
+        [
+            (&self.first[first * k1..(first + count) * k1], k1, 0),
+            (&self.second[first * k2..(first + count) * k2], k2, k1),
+        ]
+    }
+}
+
+/// `out[.., start..start + width] (+)= left block` for one column block (`block`
+/// `[left.k(), width]` in panels, [`pack_block`]), `out` row-major `[left.rows(), cols]`, with the
+/// instructions of `isa` (which the processor must have; anything else falls back
+/// to portable code).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn block_product_with(
+    isa: Isa,
+    block: &[f32],
+    width: usize,
+    left: Left<'_>,
+    out: &mut [f32],
+    cols: usize,
+    start: usize,
+    accumulate: bool,
+) {
+    assert!(
+        out.len() == left.rows * cols && start + width <= cols,
+        "shapes differ"
+    );
+    assert_eq!(block.len(), left.k() * width, "a block of the wrong size");
+    let target = Target {
+        block,
+        left,
+        out,
+        cols,
+        start,
+        width,
+        accumulate,
+    };
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 if width == WIDTH && std::arch::is_x86_feature_detected!("avx512f") => {
+            // SAFETY: the processor supports AVX-512F (checked just above).
+            unsafe { x86::block_avx512(target) }
+        }
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2
+            if width == WIDTH
+                && std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma") =>
+        {
+            // SAFETY: the processor supports AVX2 and FMA (checked just above).
+            unsafe { x86::block_avx2(target) }
+        }
+        // AArch64 has NEON and FMA in its baseline: the portable loop with fused
+        // multiply-adds compiles to them.
+        #[cfg(target_arch = "aarch64")]
+        Isa::Neon => block_portable::<true>(target),
+        _ => block_portable::<false>(target),
+    }
+}
+
+/// One block's share of a product: `out[.., start..start + width] (+)= left block`.
 struct Target<'a> {
     block: &'a [f32],
-    k: usize,
-    a: &'a [f32],
+    left: Left<'a>,
     out: &'a mut [f32],
     cols: usize,
     start: usize,
@@ -177,31 +272,37 @@ struct Target<'a> {
 fn block_portable<const FMA: bool>(target: Target<'_>) {
     let Target {
         block,
-        k,
-        a,
+        left,
         out,
         cols,
         start,
         width,
         accumulate,
     } = target;
-    let mut acc = vec![0.0_f32; width];
-    for (row, out) in a.chunks_exact(k).zip(out.chunks_exact_mut(cols)) {
-        acc.fill(0.0);
-        for (&x, b) in row.iter().zip(block.chunks_exact(width)) {
-            for (acc, &b) in acc.iter_mut().zip(b) {
-                *acc = if FMA {
-                    x.mul_add(b, *acc)
-                } else {
-                    *acc + x * b
-                };
+    let k = left.k();
+    for first_column in (0..width).step_by(PANEL) {
+        let panel_width = PANEL.min(width - first_column);
+        let panel = &block[first_column * k..][..k * panel_width];
+        let mut acc = vec![0.0_f32; panel_width];
+        for (i, out) in out.chunks_exact_mut(cols).enumerate() {
+            acc.fill(0.0);
+            let [(first, _, _), (second, _, _)] = left.parts(i, 1);
+            let row = first.iter().chain(second);
+            for (&x, b) in row.zip(panel.chunks_exact(panel_width)) {
+                for (acc, &b) in acc.iter_mut().zip(b) {
+                    *acc = if FMA {
+                        x.mul_add(b, *acc)
+                    } else {
+                        *acc + x * b
+                    };
+                }
             }
-        }
-        let out = &mut out[start..start + width];
-        if accumulate {
-            out.iter_mut().zip(&acc).for_each(|(o, a)| *o += a);
-        } else {
-            out.copy_from_slice(&acc);
+            let out = &mut out[start + first_column..start + first_column + panel_width];
+            if accumulate {
+                out.iter_mut().zip(&acc).for_each(|(o, a)| *o += a);
+            } else {
+                out.copy_from_slice(&acc);
+            }
         }
     }
 }
@@ -212,13 +313,13 @@ mod x86 {
     //! accumulators in registers over the whole inner dimension, the left-hand
     //! side's values broadcast from memory, the block streamed once per tile.
 
-    use super::{Target, WIDTH};
+    use super::{PANEL, Target, WIDTH};
     use std::arch::x86_64::*;
 
     /// 8 rows x 2 zmm (16 accumulators of the 32 registers).
     #[target_feature(enable = "avx512f")]
     pub(super) fn block_avx512(mut target: Target<'_>) {
-        let rows = target.a.len() / target.k;
+        let rows = target.left.rows();
         let mut first = 0;
         while first + 8 <= rows {
             tile_avx512::<8>(&mut target, first);
@@ -241,22 +342,26 @@ mod x86 {
     #[inline]
     #[target_feature(enable = "avx512f")]
     fn tile_avx512<const MR: usize>(target: &mut Target<'_>, first: usize) {
-        let k = target.k;
-        let a = &target.a[first * k..(first + MR) * k];
-        let block = &target.block[..k * WIDTH];
         let mut acc = [[_mm512_setzero_ps(); 2]; MR];
-        for p in 0..k {
-            // SAFETY: `p < k`, and the block holds `k` rows of WIDTH (checked by
-            // the slice above).
-            let (b0, b1) = unsafe {
-                let row = block.as_ptr().add(p * WIDTH);
-                (_mm512_loadu_ps(row), _mm512_loadu_ps(row.add(16)))
-            };
-            for (i, acc) in acc.iter_mut().enumerate() {
-                // SAFETY: `i < MR` and `p < k` index into `a`'s `MR` rows of `k`.
-                let x = _mm512_set1_ps(unsafe { *a.get_unchecked(i * k + p) });
-                acc[0] = _mm512_fmadd_ps(x, b0, acc[0]);
-                acc[1] = _mm512_fmadd_ps(x, b1, acc[1]);
+        let (panel0, panel1) = target.block.split_at(target.left.k() * PANEL);
+        for (a, k, offset) in target.left.parts(first, MR) {
+            let panel0 = &panel0[offset * PANEL..(offset + k) * PANEL];
+            let panel1 = &panel1[offset * PANEL..(offset + k) * PANEL];
+            for p in 0..k {
+                // SAFETY: `p < k`, and each panel holds `k` rows of PANEL = 16
+                // (checked by the slices above).
+                let (b0, b1) = unsafe {
+                    (
+                        _mm512_loadu_ps(panel0.as_ptr().add(p * PANEL)),
+                        _mm512_loadu_ps(panel1.as_ptr().add(p * PANEL)),
+                    )
+                };
+                for (i, acc) in acc.iter_mut().enumerate() {
+                    // SAFETY: `i < MR` and `p < k` index into `a`'s `MR` rows of `k`.
+                    let x = _mm512_set1_ps(unsafe { *a.get_unchecked(i * k + p) });
+                    acc[0] = _mm512_fmadd_ps(x, b0, acc[0]);
+                    acc[1] = _mm512_fmadd_ps(x, b1, acc[1]);
+                }
             }
         }
         for (i, acc) in acc.iter().enumerate() {
@@ -280,7 +385,7 @@ mod x86 {
     /// of the block.
     #[target_feature(enable = "avx2,fma")]
     pub(super) fn block_avx2(mut target: Target<'_>) {
-        let rows = target.a.len() / target.k;
+        let rows = target.left.rows();
         for half in [0, 16] {
             let mut first = 0;
             while first + 6 <= rows {
@@ -301,22 +406,23 @@ mod x86 {
     #[inline]
     #[target_feature(enable = "avx2,fma")]
     fn tile_avx2<const MR: usize>(target: &mut Target<'_>, first: usize, half: usize) {
-        let k = target.k;
-        let a = &target.a[first * k..(first + MR) * k];
-        let block = &target.block[..k * WIDTH];
         let mut acc = [[_mm256_setzero_ps(); 2]; MR];
-        for p in 0..k {
-            // SAFETY: `p < k`, `half + 16 <= WIDTH`, and the block holds `k` rows
-            // of WIDTH (checked by the slice above).
-            let (b0, b1) = unsafe {
-                let row = block.as_ptr().add(p * WIDTH + half);
-                (_mm256_loadu_ps(row), _mm256_loadu_ps(row.add(8)))
-            };
-            for (i, acc) in acc.iter_mut().enumerate() {
-                // SAFETY: `i < MR` and `p < k` index into `a`'s `MR` rows of `k`.
-                let x = _mm256_set1_ps(unsafe { *a.get_unchecked(i * k + p) });
-                acc[0] = _mm256_fmadd_ps(x, b0, acc[0]);
-                acc[1] = _mm256_fmadd_ps(x, b1, acc[1]);
+        let panel = &target.block[half * target.left.k()..][..target.left.k() * PANEL];
+        for (a, k, offset) in target.left.parts(first, MR) {
+            let panel = &panel[offset * PANEL..(offset + k) * PANEL];
+            for p in 0..k {
+                // SAFETY: `p < k`, and the panel holds `k` rows of PANEL = 16
+                // (checked by the slice above).
+                let (b0, b1) = unsafe {
+                    let row = panel.as_ptr().add(p * PANEL);
+                    (_mm256_loadu_ps(row), _mm256_loadu_ps(row.add(8)))
+                };
+                for (i, acc) in acc.iter_mut().enumerate() {
+                    // SAFETY: `i < MR` and `p < k` index into `a`'s `MR` rows of `k`.
+                    let x = _mm256_set1_ps(unsafe { *a.get_unchecked(i * k + p) });
+                    acc[0] = _mm256_fmadd_ps(x, b0, acc[0]);
+                    acc[1] = _mm256_fmadd_ps(x, b1, acc[1]);
+                }
             }
         }
         for (i, acc) in acc.iter().enumerate() {
@@ -380,6 +486,28 @@ mod tests {
                     for (x, y) in out.iter().zip(&want) {
                         assert!((x - 2.0 * y).abs() < 2e-4, "{isa:?} accumulated");
                     }
+                    // The left-hand side in two parts (x and h of a recurrent
+                    // step, read where they are): the same bits as in one matrix.
+                    let mut whole = vec![f32::NAN; m * n];
+                    blocked_product_with(isa, blocks.blocks(), n, k, &a, &mut whole, false);
+                    let split = k / 3;
+                    let first: Vec<f32> = a
+                        .chunks_exact(k)
+                        .flat_map(|r| &r[..split])
+                        .copied()
+                        .collect();
+                    let second: Vec<f32> = a
+                        .chunks_exact(k)
+                        .flat_map(|r| &r[split..])
+                        .copied()
+                        .collect();
+                    let left = Left::new(&first, split, &second, k - split);
+                    let mut parts = vec![f32::NAN; m * n];
+                    for (index, block) in blocks.blocks().iter().enumerate() {
+                        let (start, width) = (index * WIDTH, WIDTH.min(n - index * WIDTH));
+                        block_product_with(isa, block, width, left, &mut parts, n, start, false);
+                    }
+                    assert_eq!(parts, whole, "{isa:?} {m}x{k}x{n} in two parts");
                 }
             }
         }

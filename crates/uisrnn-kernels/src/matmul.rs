@@ -69,8 +69,9 @@ fn checked_product(
 }
 
 /// A matrix stored as blocks of [`ColumnBlocks::WIDTH`] columns, each block
-/// contiguous and row-major: the right-hand side of products with few rows (one time
-/// step of a recurrent layer), laid out once and used at every step.
+/// contiguous (two row-major panels of 16 columns): the right-hand side of products
+/// with few rows (one time step of a recurrent layer), laid out once and used at
+/// every step.
 ///
 /// With few rows, such a product streams the whole matrix from memory; from
 /// contiguous blocks that is faster than from one wide matrix (which gemm reads with
@@ -93,14 +94,9 @@ impl ColumnBlocks {
             .step_by(Self::WIDTH)
             .map(|start| {
                 let width = Self::WIDTH.min(matrix.cols - start);
-                let mut block = Vec::with_capacity(matrix.rows * width);
-                for i in 0..matrix.rows {
-                    block.extend(
-                        (start..start + width)
-                            .map(|j| matrix.data[i * matrix.row_stride + j * matrix.col_stride]),
-                    );
-                }
-                block
+                crate::dispatch::pack_block(matrix.rows, width, |i, j| {
+                    matrix.data[i * matrix.row_stride + (start + j) * matrix.col_stride]
+                })
             })
             .collect();
         Self {
@@ -180,7 +176,7 @@ impl ColumnBlocks {
         rows
     }
 
-    /// The blocks, each row-major `[rows, width]`.
+    /// The blocks, each `[rows, width]` in the kernels' panels.
     #[cfg(test)]
     pub(crate) fn blocks(&self) -> &[Vec<f32>] {
         &self.blocks
