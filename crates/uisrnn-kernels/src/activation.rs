@@ -52,6 +52,46 @@ pub fn tanh(x: f32) -> f32 {
     if x.abs() < 0.0625 { small } else { large }
 }
 
+/// [`exp`] with fused multiply-adds: the same range reduction and polynomial in
+/// fewer instructions (and a little more accurate). Meant for code compiled with
+/// FMA ([`crate::widest_vectors!`]'s AVX2 and AVX-512 versions, AArch64); elsewhere
+/// each multiply-add is a library call, slow but the same bits.
+#[inline(always)]
+pub fn exp_fused(x: f32) -> f32 {
+    const LOG2_E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HIGH: f32 = 0.693_359_4;
+    const LN2_LOW: f32 = -2.121_944_4e-4;
+    const ROUND: f32 = 12_582_912.0;
+    let x = x.clamp(-87.3, 88.7);
+    let shifted = x.mul_add(LOG2_E, ROUND);
+    let n = shifted - ROUND;
+    let r = (-n).mul_add(LN2_LOW, (-n).mul_add(LN2_HIGH, x));
+    let p = r.mul_add(1.0 / 5040.0, 1.0 / 720.0);
+    let p = r.mul_add(p, 1.0 / 120.0);
+    let p = r.mul_add(p, 1.0 / 24.0);
+    let p = r.mul_add(p, 1.0 / 6.0);
+    let p = r.mul_add(p, 0.5);
+    let p = r.mul_add(p, 1.0);
+    let p = r.mul_add(p, 1.0);
+    let n_int = (shifted.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32);
+    let scale = f32::from_bits(((n_int.wrapping_add(127)).clamp(1, 254) as u32) << 23);
+    let adjust = if n > 127.0 { 2.0 } else { 1.0 };
+    p * scale * adjust
+}
+
+/// [`sigmoid`] through [`exp_fused`].
+#[inline(always)]
+pub fn sigmoid_fused(x: f32) -> f32 {
+    1.0 / (1.0 + exp_fused(-x))
+}
+
+/// [`tanh`] through [`exp_fused`], as `2 sigmoid(2x) - 1` (absolute, not relative,
+/// accuracy near 0).
+#[inline(always)]
+pub fn tanh_fused(x: f32) -> f32 {
+    2.0 / (1.0 + exp_fused(-2.0 * x)) - 1.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,5 +131,27 @@ mod tests {
         }
         assert!(sigmoid(-200.0) < 1e-37 && sigmoid(200.0) == 1.0);
         assert!(tanh(50.0) == 1.0 && tanh(-50.0) == -1.0);
+    }
+
+    #[test]
+    fn fused_versions_are_as_accurate() {
+        for x in grid() {
+            let exp_want = (x as f64).exp();
+            if x.abs() <= 87.0 {
+                let ulp = (exp_want as f32).abs() * f32::EPSILON;
+                assert!(
+                    (exp_fused(x) as f64 - exp_want).abs() <= 2.0 * ulp as f64,
+                    "exp({x})"
+                );
+            }
+            let sigmoid_want = 1.0 / (1.0 + (-(x as f64)).exp());
+            let tanh_want = (x as f64).tanh();
+            let e1 = (sigmoid_fused(x) as f64 - sigmoid_want).abs();
+            let e2 = (tanh_fused(x) as f64 - tanh_want).abs();
+            assert!(e1 <= 2e-7, "sigmoid({x}) {e1}");
+            assert!(e2 <= 2e-7, "tanh({x}) {e2}");
+        }
+        assert!(sigmoid_fused(-200.0) < 1e-37 && sigmoid_fused(200.0) == 1.0);
+        assert!(tanh_fused(50.0) == 1.0 && tanh_fused(-50.0) == -1.0);
     }
 }

@@ -11,8 +11,9 @@
 //!
 //! Every value is computed with the same operations in the same order as the
 //! textbook form (`gates = [x_t, h_{t-1}] [W_ih; W_hh]`, accumulated in order, plus
-//! `b_ih + b_hh`), so the result does not depend on the processor's vector width
-//! or the number of sequences.
+//! `b_ih + b_hh`; the activations are [`crate::activation`]'s fused-multiply-add
+//! versions), so the result does not depend on the processor's vector width or the
+//! number of sequences.
 //!
 //! ```
 //! use uisrnn_kernels::lstm::LstmLayer;
@@ -31,7 +32,7 @@
 //! assert!(next.iter().all(|&v| v > 0.0 && v < 1.0));
 //! ```
 
-use crate::activation::{sigmoid, tanh};
+use crate::activation::{sigmoid, sigmoid_fused, tanh, tanh_fused};
 use crate::dispatch::{Left, block_product_with, isa, pack_block};
 use crate::matmul::ColumnBlocks;
 
@@ -176,7 +177,7 @@ crate::widest_vectors! {
     /// The LSTM cell of every row for callers that compute the gates themselves, in
     /// PyTorch's layout: gates `steps` (`[rows, 4H]`, i f g o, without biases),
     /// biases `bias` (`[4H]`), cell states `cells` and hidden outputs `hidden`
-    /// (`[rows, H]`), updated in place. The same arithmetic as [`LstmLayer::step`]'s.
+    /// (`[rows, H]`), updated in place.
     ///
     /// ```
     /// let (mut cell, mut hidden) = (vec![0.5; 2], vec![0.0; 2]);
@@ -234,12 +235,12 @@ fn unit_update(
     out: &mut [f32; UNITS],
 ) {
     for u in 0..UNITS {
-        let i = sigmoid(g[u] + bias[u]);
-        let f = sigmoid(g[UNITS + u] + bias[UNITS + u]);
-        let candidate = tanh(g[2 * UNITS + u] + bias[2 * UNITS + u]);
-        let o = sigmoid(g[3 * UNITS + u] + bias[3 * UNITS + u]);
+        let i = sigmoid_fused(g[u] + bias[u]);
+        let f = sigmoid_fused(g[UNITS + u] + bias[UNITS + u]);
+        let candidate = tanh_fused(g[2 * UNITS + u] + bias[2 * UNITS + u]);
+        let o = sigmoid_fused(g[3 * UNITS + u] + bias[3 * UNITS + u]);
         c[u] = f * c[u] + i * candidate;
-        out[u] = o * tanh(c[u]);
+        out[u] = o * tanh_fused(c[u]);
     }
 }
 
