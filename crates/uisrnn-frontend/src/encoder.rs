@@ -27,7 +27,7 @@ use safetensors::SafeTensors;
 use crate::error::{FrontendError, Result};
 use crate::host_lstm::HostEncoder;
 use crate::mel::N_MELS;
-use uisrnn_kernels::lstm::LstmLayer as HostLstmLayer;
+use uisrnn_kernels::lstm;
 
 /// LSTM hidden size and embedding size.
 pub const HIDDEN: usize = 256;
@@ -249,7 +249,7 @@ impl SpeakerEncoder {
             let w_hh = fetch(&format!("lstm.weight_hh_l{l}"), &[gates, HIDDEN])?;
             let b_ih = fetch(&format!("lstm.bias_ih_l{l}"), &[gates])?;
             let b_hh = fetch(&format!("lstm.bias_hh_l{l}"), &[gates])?;
-            host_layers.push(HostLstmLayer::from_torch(
+            host_layers.push(lstm::LstmLayer::from_torch(
                 input, HIDDEN, &w_ih, &w_hh, &b_ih, &b_hh,
             ));
             let w_ih = transpose(&w_ih, gates, input);

@@ -3,7 +3,9 @@
 //! the gate arithmetic of a step cost as much as its matrix product).
 //!
 //! Accuracy: `exp` within 2 ulp of the correctly rounded value over the whole float
-//! range; `sigmoid` and `tanh` within 2e-7 absolute (tests below).
+//! range; `sigmoid` and `tanh` within 2e-7 absolute (tests below). The `_fused`
+//! versions (for code compiled with FMA: the LSTM cell) are within 1.3 ulp, 1.8e-7
+//! and 2e-7.
 
 /// `e^x` for x in [-87.3, 88.7]; x is clamped to that range, so below it the result
 /// is about 1.2e-38 (not 0) and above it about 3.3e38 (not infinity).
@@ -53,7 +55,7 @@ pub fn tanh(x: f32) -> f32 {
 }
 
 /// [`exp`] with fused multiply-adds: the same range reduction and polynomial in
-/// fewer instructions (and a little more accurate). Meant for code compiled with
+/// fewer instructions (within 1.3 ulp; measured 0.64). Meant for code compiled with
 /// FMA ([`crate::widest_vectors!`]'s AVX2 and AVX-512 versions, AArch64); elsewhere
 /// each multiply-add is a library call, slow but the same bits.
 #[inline(always)]
@@ -140,7 +142,7 @@ mod tests {
             if x.abs() <= 87.0 {
                 let ulp = (exp_want as f32).abs() * f32::EPSILON;
                 assert!(
-                    (exp_fused(x) as f64 - exp_want).abs() <= 2.0 * ulp as f64,
+                    (exp_fused(x) as f64 - exp_want).abs() <= 1.3 * ulp as f64,
                     "exp({x})"
                 );
             }
@@ -148,7 +150,8 @@ mod tests {
             let tanh_want = (x as f64).tanh();
             let e1 = (sigmoid_fused(x) as f64 - sigmoid_want).abs();
             let e2 = (tanh_fused(x) as f64 - tanh_want).abs();
-            assert!(e1 <= 2e-7, "sigmoid({x}) {e1}");
+            // Measured: 8.8e-8 and 1.76e-7, as `sigmoid` and `tanh`.
+            assert!(e1 <= 1.8e-7, "sigmoid({x}) {e1}");
             assert!(e2 <= 2e-7, "tanh({x}) {e2}");
         }
         assert!(sigmoid_fused(-200.0) < 1e-37 && sigmoid_fused(200.0) == 1.0);

@@ -12,8 +12,9 @@
 //! Every value is computed with the same operations in the same order as the
 //! textbook form (`gates = [x_t, h_{t-1}] [W_ih; W_hh]`, accumulated in order, plus
 //! `b_ih + b_hh`; the activations are [`crate::activation`]'s fused-multiply-add
-//! versions), so the result does not depend on the processor's vector width or the
-//! number of sequences.
+//! versions), so a sequence's result does not depend on how many others share its
+//! step (the products' multiply-adds are fused where the processor has them, as
+//! everywhere in [`crate::dispatch`]).
 //!
 //! ```
 //! use uisrnn_kernels::lstm::LstmLayer;
