@@ -7,17 +7,21 @@
 //! versions (for code compiled with FMA: the LSTM cell) are within 1.3 ulp, 1.8e-7
 //! and 2e-7.
 
+const LOG2_E: f32 = std::f32::consts::LOG2_E;
+// ln 2 split in a part with few mantissa bits (exact products) and the rest.
+const LN2_HIGH: f32 = 0.693_359_4;
+const LN2_LOW: f32 = -2.121_944_4e-4;
+// 1.5 * 2^23: adding and subtracting it rounds to the nearest integer.
+const ROUND: f32 = 12_582_912.0;
+// The input range of `exp` and `exp_fused`.
+const LOWEST: f32 = -87.3;
+const HIGHEST: f32 = 88.7;
+
 /// `e^x` for x in [-87.3, 88.7]; x is clamped to that range, so below it the result
 /// is about 1.2e-38 (not 0) and above it about 3.3e38 (not infinity).
 #[inline(always)]
 pub fn exp(x: f32) -> f32 {
-    const LOG2_E: f32 = std::f32::consts::LOG2_E;
-    // ln 2 split in a part with few mantissa bits (exact products) and the rest.
-    const LN2_HIGH: f32 = 0.693_359_4;
-    const LN2_LOW: f32 = -2.121_944_4e-4;
-    // 1.5 * 2^23: adding and subtracting it rounds to the nearest integer.
-    const ROUND: f32 = 12_582_912.0;
-    let x = x.clamp(-87.3, 88.7);
+    let x = x.clamp(LOWEST, HIGHEST);
     let shifted = x * LOG2_E + ROUND;
     let n = shifted - ROUND;
     let r = x - n * LN2_HIGH - n * LN2_LOW;
@@ -28,10 +32,16 @@ pub fn exp(x: f32) -> f32 {
                 + r * (1.0 / 6.0
                     + r * (1.0 / 24.0
                         + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
-    // 2^n from the exponent bits; n is in [-126, 128] after the clamp, and 2^128
-    // is reached only at the top of the range, where p < 1 keeps the result finite.
-    // n as an integer from the bits of `shifted` (whose last place is 1), not by
-    // `n as i32`: the saturating float conversion is not vectorised.
+    times_two_to_the(p, shifted, n)
+}
+
+/// `p 2^n`, with `n` the integer in `shifted = n + ROUND`: 2^n from the exponent
+/// bits; n is in [-126, 128] after the clamp, and 2^128 is reached only at the top
+/// of the range, where p < 1 keeps the result finite. n as an integer from the bits
+/// of `shifted` (whose last place is 1), not by `n as i32`: the saturating float
+/// conversion is not vectorised.
+#[inline(always)]
+fn times_two_to_the(p: f32, shifted: f32, n: f32) -> f32 {
     let n_int = (shifted.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32);
     let scale = f32::from_bits(((n_int.wrapping_add(127)).clamp(1, 254) as u32) << 23);
     let adjust = if n > 127.0 { 2.0 } else { 1.0 };
@@ -60,11 +70,7 @@ pub fn tanh(x: f32) -> f32 {
 /// each multiply-add is a library call, slow but the same bits.
 #[inline(always)]
 pub fn exp_fused(x: f32) -> f32 {
-    const LOG2_E: f32 = std::f32::consts::LOG2_E;
-    const LN2_HIGH: f32 = 0.693_359_4;
-    const LN2_LOW: f32 = -2.121_944_4e-4;
-    const ROUND: f32 = 12_582_912.0;
-    let x = x.clamp(-87.3, 88.7);
+    let x = x.clamp(LOWEST, HIGHEST);
     let shifted = x.mul_add(LOG2_E, ROUND);
     let n = shifted - ROUND;
     let r = (-n).mul_add(LN2_LOW, (-n).mul_add(LN2_HIGH, x));
@@ -75,10 +81,7 @@ pub fn exp_fused(x: f32) -> f32 {
     let p = r.mul_add(p, 0.5);
     let p = r.mul_add(p, 1.0);
     let p = r.mul_add(p, 1.0);
-    let n_int = (shifted.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32);
-    let scale = f32::from_bits(((n_int.wrapping_add(127)).clamp(1, 254) as u32) << 23);
-    let adjust = if n > 127.0 { 2.0 } else { 1.0 };
-    p * scale * adjust
+    times_two_to_the(p, shifted, n)
 }
 
 /// [`sigmoid`] through [`exp_fused`].
