@@ -307,35 +307,50 @@ fn block_portable<const FMA: bool>(target: Target<'_>) {
     }
 }
 
+/// `rows` split into the fewest tiles of at most `most` rows, as even as they
+/// can be (sizes differ by one at most): `(first row, rows)` of each tile. A tile
+/// of few rows has too few independent accumulators to hide the multiply-add's
+/// latency, so 32 rows are tiles of 6, 6, 5, 5, 5, 5 rather than 6 x 5 and a tile
+/// of 2; the block is read once a tile either way.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+fn balanced_tiles(rows: usize, most: usize) -> impl Iterator<Item = (usize, usize)> {
+    let tiles = rows.div_ceil(most);
+    let (size, larger) = match tiles {
+        0 => (0, 0),
+        _ => (rows / tiles, rows % tiles),
+    };
+    (0..tiles).map(move |tile| {
+        (
+            tile * size + tile.min(larger),
+            size + usize::from(tile < larger),
+        )
+    })
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     //! Register-blocked tiles: `MR` rows by one block of 32 columns, the tile's
     //! accumulators in registers over the whole inner dimension, the left-hand
     //! side's values broadcast from memory, the block streamed once per tile.
 
-    use super::{PANEL, Target, WIDTH};
+    use super::{PANEL, Target, WIDTH, balanced_tiles};
     use std::arch::x86_64::*;
 
-    /// 8 rows x 2 zmm (16 accumulators of the 32 registers).
+    /// Tiles of at most 8 rows x 2 zmm (16 accumulators of the 32 registers),
+    /// [`balanced_tiles`].
     #[target_feature(enable = "avx512f")]
     pub(super) fn block_avx512(mut target: Target<'_>) {
-        let rows = target.left.rows();
-        let mut first = 0;
-        while first + 8 <= rows {
-            tile_avx512::<8>(&mut target, first);
-            first += 8;
-        }
-        // The rest in one tile, so that the block is read once more at most (a
-        // decoding step has a few rows: one pass over the weights).
-        match rows - first {
-            7 => tile_avx512::<7>(&mut target, first),
-            6 => tile_avx512::<6>(&mut target, first),
-            5 => tile_avx512::<5>(&mut target, first),
-            4 => tile_avx512::<4>(&mut target, first),
-            3 => tile_avx512::<3>(&mut target, first),
-            2 => tile_avx512::<2>(&mut target, first),
-            1 => tile_avx512::<1>(&mut target, first),
-            _ => {}
+        for (first, rows) in balanced_tiles(target.left.rows(), 8) {
+            match rows {
+                8 => tile_avx512::<8>(&mut target, first),
+                7 => tile_avx512::<7>(&mut target, first),
+                6 => tile_avx512::<6>(&mut target, first),
+                5 => tile_avx512::<5>(&mut target, first),
+                4 => tile_avx512::<4>(&mut target, first),
+                3 => tile_avx512::<3>(&mut target, first),
+                2 => tile_avx512::<2>(&mut target, first),
+                _ => tile_avx512::<1>(&mut target, first),
+            }
         }
     }
 
@@ -381,24 +396,21 @@ mod x86 {
         }
     }
 
-    /// 6 rows x 2 ymm (12 accumulators of the 16 registers), once for each half
-    /// of the block.
+    /// Tiles of at most 6 rows x 2 ymm (12 accumulators of the 16 registers),
+    /// [`balanced_tiles`], once for each half of the block.
     #[target_feature(enable = "avx2,fma")]
     pub(super) fn block_avx2(mut target: Target<'_>) {
         let rows = target.left.rows();
         for half in [0, 16] {
-            let mut first = 0;
-            while first + 6 <= rows {
-                tile_avx2::<6>(&mut target, first, half);
-                first += 6;
-            }
-            match rows - first {
-                5 => tile_avx2::<5>(&mut target, first, half),
-                4 => tile_avx2::<4>(&mut target, first, half),
-                3 => tile_avx2::<3>(&mut target, first, half),
-                2 => tile_avx2::<2>(&mut target, first, half),
-                1 => tile_avx2::<1>(&mut target, first, half),
-                _ => {}
+            for (first, count) in balanced_tiles(rows, 6) {
+                match count {
+                    6 => tile_avx2::<6>(&mut target, first, half),
+                    5 => tile_avx2::<5>(&mut target, first, half),
+                    4 => tile_avx2::<4>(&mut target, first, half),
+                    3 => tile_avx2::<3>(&mut target, first, half),
+                    2 => tile_avx2::<2>(&mut target, first, half),
+                    _ => tile_avx2::<1>(&mut target, first, half),
+                }
             }
         }
     }
@@ -448,6 +460,28 @@ mod tests {
     use super::*;
     use crate::matmul::View;
 
+    #[test]
+    fn tiles_cover_the_rows_evenly() {
+        for most in [6, 8] {
+            for rows in 0..100 {
+                let tiles: Vec<(usize, usize)> = balanced_tiles(rows, most).collect();
+                assert_eq!(tiles.len(), rows.div_ceil(most), "{rows} rows");
+                let mut next = 0;
+                for &(first, count) in &tiles {
+                    assert_eq!(first, next, "{rows} rows: contiguous");
+                    assert!((1..=most).contains(&count), "{rows} rows: {tiles:?}");
+                    next += count;
+                }
+                assert_eq!(next, rows);
+                let sizes = tiles.iter().map(|t| t.1);
+                let spread = sizes.clone().max().unwrap_or(0) - sizes.min().unwrap_or(0);
+                assert!(spread <= 1, "{rows} rows: {tiles:?}");
+            }
+        }
+        let sizes: Vec<usize> = balanced_tiles(32, 6).map(|t| t.1).collect();
+        assert_eq!(sizes, [6, 6, 5, 5, 5, 5]);
+    }
+
     /// Every instruction set this processor has gives the definition's product
     /// (the portable one everywhere), for row counts around the tile heights,
     /// blocks of full and narrow width, overwriting and accumulating.
@@ -471,7 +505,7 @@ mod tests {
         for (k, n) in [(40, 70), (256, 64), (7, 32)] {
             let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
             let blocks = ColumnBlocks::new(View::new(&b, k, n));
-            for m in [1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 17] {
+            for m in [1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 17, 32] {
                 let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.29).sin()).collect();
                 let want: Vec<f32> = (0..m * n)
                     .map(|c| (0..k).map(|l| a[c / n * k + l] * b[l * n + c % n]).sum())
