@@ -305,6 +305,38 @@ impl Diarization {
     fn to_json(&self) -> String {
         self.diarization.to_json()
     }
+
+    /// The speaker timeline as SVG text (`uisrnn diarize --plot`): one row per
+    /// speaker, time in seconds; with `reference_rttm` (a path to the true turns),
+    /// the truth's rows above, the speakers in the colours of the true speakers
+    /// they map to and the DER in the title.
+    #[pyo3(signature = (reference_rttm=None))]
+    fn to_svg(&self, py: Python<'_>, reference_rttm: Option<PathBuf>) -> PyResult<String> {
+        py.detach(|| {
+            let reference = reference_rttm
+                .map(uisrnn_data::read_rttm)
+                .transpose()
+                .map_err(data_error)?;
+            self.diarization
+                .to_svg(reference.as_deref())
+                .map_err(pipeline_error)
+        })
+    }
+
+    /// Draws the speaker timeline ([`Diarization::to_svg`]) into the SVG file
+    /// `path`, atomically.
+    #[pyo3(signature = (path, reference_rttm=None))]
+    fn plot(&self, py: Python<'_>, path: PathBuf, reference_rttm: Option<PathBuf>) -> PyResult<()> {
+        py.detach(|| {
+            let reference = reference_rttm
+                .map(uisrnn_data::read_rttm)
+                .transpose()
+                .map_err(data_error)?;
+            self.diarization
+                .plot(&path, reference.as_deref())
+                .map_err(pipeline_error)
+        })
+    }
 }
 
 /// Spectral clustering (`spectralcluster`'s ICASSP 2018 configuration) of

@@ -26,8 +26,10 @@ def wav(repo):
 
 def test_diarize_a_wav_as_the_cli(repo, cli, wav, tmp_path):
     cli_rttm = tmp_path / "cli.rttm"
+    truth = repo / "data" / "dev" / "test.rttm"
     subprocess.run([cli, "--quiet", "diarize", "--audio", str(wav), "--rttm", str(cli_rttm),
-                    "--device", "cpu"], check=True)
+                    "--device", "cpu", "--reference-rttm", str(truth),
+                    "--plot", str(tmp_path / "cli.svg")], check=True, stdout=subprocess.DEVNULL)
     diarizer = uisrnn.Diarizer()
     diarization = diarizer.diarize(wav, rttm=tmp_path / "python.rttm")
     assert (tmp_path / "python.rttm").read_text() == cli_rttm.read_text()
@@ -38,6 +40,17 @@ def test_diarize_a_wav_as_the_cli(repo, cli, wav, tmp_path):
     # Samples in memory give the file's turns.
     samples, rate = read_wav(wav)
     assert diarizer.diarize(samples, rate, file_id="dte000").turns == diarization.turns
+    # The picture: the CLI's, byte for byte, with the truth and the DER.
+    diarization.plot(tmp_path / "python.svg", reference_rttm=truth)
+    assert (tmp_path / "python.svg").read_text() == (tmp_path / "cli.svg").read_text()
+    svg = diarization.to_svg(truth)
+    assert svg == (tmp_path / "cli.svg").read_text() and "DER" in svg
+    assert svg.count('class="turn"') > len(diarization.turns)
+    assert "DER" not in diarization.to_svg()
+    with pytest.raises(OSError):
+        diarization.plot(tmp_path / "no" / "such" / "dir.svg")
+    with pytest.raises(OSError):
+        diarization.to_svg(tmp_path / "missing.rttm")
 
 
 def test_embed_as_the_cli(repo, cli, wav, tmp_path):

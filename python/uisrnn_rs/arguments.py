@@ -94,7 +94,10 @@ def _parsers(preset):
              "speakers (when fit() is given a list of sequences).")
     # Beyond the reference: defaults are the preset's (the reference's behaviour for
     # the reference preset).
-    add("--learning_rate_half_life", default=training["learning_rate_half_life"], type=int,
+    # -hl: the short flag of the reference version whose README documents
+    # `python3 demo.py --train_iteration=1000 -l=0.001 -hl=100` (0.1.2 lacks it, so
+    # there argparse reads `-hl=100` as -h and prints the help).
+    add("--learning_rate_half_life", "-hl", default=training["learning_rate_half_life"], type=int,
         help="Halve the learning rate every this many iterations (0: never).")
     add("--sample_mean_loss", default=training["sample_mean_loss"], type=_optional_int,
         help="Sample-mean loss with this many samples (none: the reference's loss).")

@@ -9,9 +9,18 @@ use uisrnn_model::{
     Backend, Backprop, CrpAlpha, InferenceConfig, LossMask, ModelConfig, Preset, TrainingConfig,
 };
 
-/// UIS-RNN speaker diarization: train, predict, evaluate.
+/// UIS-RNN speaker diarization: audio files to speaker turns, and training,
+/// labelling and scoring of embedding sequences.
 #[derive(Debug, Parser)]
-#[command(name = "uisrnn", version, about)]
+#[command(
+    name = "uisrnn",
+    version,
+    about,
+    after_help = "Examples:\n  \
+    uisrnn diarize --audio data/real/sample.wav --rttm sample.rttm --plot sample.svg\n  \
+    uisrnn train --data data/dev/train.npz --model dev.safetensors\n  \
+    uisrnn help diarize"
+)]
 pub struct Cli {
     /// Print only errors.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
@@ -28,24 +37,60 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Train a model on a labelled sequence file and save it.
+    #[command(after_help = "Examples:\n  \
+        uisrnn train --data data/dev/train.npz --model dev.safetensors\n  \
+        uisrnn train --data mine.npz --model tuned.safetensors \\\n      \
+        --from crates/uisrnn-model/models/uisrnn-librispeech.safetensors\n  \
+        uisrnn train --data data/toy_training_data.npz --model toy.safetensors --preset reference")]
     Train(Box<TrainArgs>),
-    /// Label the sequences of a file; prints one JSON array of labels per sequence.
+    /// Label the sequences of an npz file: one JSON array of labels per sequence.
+    #[command(after_help = "Examples:\n  \
+        uisrnn predict --data data/dev/test.npz --output labels.json\n  \
+        uisrnn predict --method spectral --data data/dev/test.npz --rttm test.rttm --central 0.4")]
     Predict(PredictArgs),
-    /// Label the sequences of a labelled file and report sequence-match accuracy.
+    /// Label a labelled npz file and report accuracy, speaker counts and DER.
+    #[command(after_help = "Examples:\n  \
+        uisrnn evaluate --data data/dev/test.npz --reference-rttm data/dev/test.rttm --central 0.4\n  \
+        uisrnn evaluate --method spectral --data data/dev/test.npz --oracle-speakers")]
     Evaluate(EvaluateArgs),
-    /// Print the transition bias and the maximum-likelihood crp_alpha of training labels.
+    /// Print the transition bias and crp_alpha estimates of training labels.
+    #[command(after_help = "Example:\n  uisrnn estimate --data data/dev/train.npz")]
     Estimate(EstimateArgs),
-    /// Choose crp_alpha and a scale of sigma2 by accuracy on held-out labelled
-    /// sequences, and save the model with them.
+    /// Choose crp_alpha and a sigma2 scale on held-out sequences; save the model.
+    ///
+    /// Decodes the held-out labelled sequences for every pair of the two grids and
+    /// saves the model with the pair of best accuracy.
+    #[command(after_help = "Example:\n  \
+        uisrnn calibrate --model dev.safetensors --data held_out.npz --output calibrated.safetensors")]
     Calibrate(CalibrateArgs),
-    /// Train on the toy data in data/, save, reload, predict and print the accuracy.
+    /// Train on the toy data, save, reload, predict and print the accuracy.
+    #[command(
+        after_help = "Examples:\n  uisrnn demo\n  uisrnn demo --train-iteration 1000 --seed 1"
+    )]
     Demo(DemoArgs),
-    /// Audio files to d-vectors (resemblyzer's encoder, built in): one sequence of
-    /// window embeddings per file, written as an npz sequence file.
+    /// Audio files to window d-vectors (an npz sequence file).
+    ///
+    /// One sequence of window embeddings per file (resemblyzer's encoder, built
+    /// in); with --rttm each window is labelled, which makes a training set.
+    #[command(after_help = "Examples:\n  \
+        uisrnn embed --audio data/dev/audio/dte000.wav --output dte000.npz\n  \
+        uisrnn embed --audio a.wav b.flac --rttm truth.rttm --output train.npz")]
     Embed(EmbedArgs),
-    /// Audio files to speaker turns (RTTM) in one step: embed, then label the windows.
+    /// Audio files to speaker turns (RTTM, JSON, SVG) in one step.
+    ///
+    /// Detects speech, embeds windows, labels them with the shipped UIS-RNN model
+    /// (or --model, or --method spectral) and joins them into speaker turns.
+    #[command(after_help = "Examples:\n  \
+        uisrnn diarize --audio data/real/sample.wav --rttm sample.rttm --plot sample.svg\n  \
+        uisrnn diarize --audio data/real/sample.wav --rttm sample.rttm \\\n      \
+        --reference-rttm data/real/sample.rttm --num-speakers 2\n  \
+        uisrnn diarize --method spectral --audio data/dev/audio/*.wav --rttm dev.rttm --plot plots/\n  \
+        arecord -f S16_LE -r 16000 | uisrnn diarize --stream --audio -")]
     Diarize(DiarizeArgs),
-    /// Write the seeded toy data set (data/toy_training_data.npz, data/toy_testing_data.npz).
+    /// Write the seeded toy data set into a folder.
+    ///
+    /// data/toy_training_data.npz and data/toy_testing_data.npz (seed 1).
+    #[command(after_help = "Example:\n  uisrnn toy-data --output-dir data --seed 1")]
     ToyData(ToyDataArgs),
 }
 
@@ -86,6 +131,7 @@ fn parse_backend(text: &str) -> Result<Backend, String> {
 
 /// Where the model computes.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Device")]
 pub struct DeviceArgs {
     /// `cpu` (burn-flex) or `gpu` (Wgpu; needs a build with the `wgpu` feature).
     /// Default: gpu in builds with the `wgpu` feature, else cpu.
@@ -115,6 +161,7 @@ pub enum MethodArg {
 /// How `predict` and `evaluate` label sequences: the method, and for UIS-RNN the
 /// model, the beam search and the device.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Labelling")]
 pub struct LabelingArgs {
     /// A model file: this project's format or a reference `.uisrnn` file. Default:
     /// the shipped model (real voices, for the d-vectors of `uisrnn embed`).
@@ -138,6 +185,7 @@ pub struct LabelingArgs {
 /// speaker past the maximum and takes the best final beam that reaches the
 /// minimum; spectral clustering takes them as its cluster-count bounds.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Speaker count")]
 pub struct SpeakerCountArgs {
     /// Exactly this many speakers in each recording (sequence).
     #[arg(long, conflicts_with_all = ["min_speakers", "max_speakers"])]
@@ -194,6 +242,7 @@ impl From<PresetArg> for Preset {
 
 /// Model and training settings (defaults: the chosen --preset's).
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Model and training")]
 pub struct TrainingArgs {
     /// Where unset flags take their values from: `recommended` (sample-mean loss 2,
     /// crp_alpha change-ratio, 3000 iterations, 20 % held out to validate on every
@@ -377,31 +426,44 @@ pub struct TrainArgs {
     #[arg(long)]
     pub model: PathBuf,
     /// Save a checkpoint here while training (replaced atomically each time).
-    #[arg(long)]
+    #[arg(help_heading = "Checkpoints and fine-tuning", long)]
     pub checkpoint: Option<PathBuf>,
     /// Save the checkpoint every N iterations.
-    #[arg(long, default_value_t = 100, requires = "checkpoint")]
+    #[arg(
+        help_heading = "Checkpoints and fine-tuning",
+        long,
+        default_value_t = 100,
+        requires = "checkpoint"
+    )]
     pub checkpoint_every: usize,
     /// Finish the run saved in this checkpoint (its settings are used; model and
     /// training flags are ignored). Give the same --data.
-    #[arg(long, conflicts_with = "from")]
+    #[arg(
+        help_heading = "Checkpoints and fine-tuning",
+        long,
+        conflicts_with = "from"
+    )]
     pub resume: Option<PathBuf>,
     /// Continue training this model (fine-tuning on --data): its weights and model
     /// settings (model flags are ignored), the training flags, a fresh optimizer;
     /// the transition-bias estimate merges with the model's. A model of this
     /// project or a reference `.uisrnn` file.
-    #[arg(long, value_name = "MODEL")]
+    #[arg(
+        help_heading = "Checkpoints and fine-tuning",
+        long,
+        value_name = "MODEL"
+    )]
     pub from: Option<PathBuf>,
     /// Hold out this fraction of the training sequences (drawn with --seed), train on
     /// the rest, then calibrate crp_alpha and sigma2 on the held-out ones (as
     /// `uisrnn calibrate`). 0: train on everything, no calibration [recommended: 0.2;
     /// reference: 0].
-    #[arg(long)]
+    #[arg(help_heading = "Validation and calibration", long)]
     pub validation_fraction: Option<f64>,
     /// Validate and calibrate on this file's sequences (npz with cluster_ids), e.g.
     /// conversations of speakers that --data never has, instead of holding out part
     /// of --data: training then uses all of --data.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["validation_fraction", "validation_split"])]
+    #[arg(help_heading = "Validation and calibration", long, value_name = "FILE", conflicts_with_all = ["validation_fraction", "validation_split"])]
     pub validation_data: Option<PathBuf>,
     /// What --validation-fraction holds out: whole sequences, or whole speakers
     /// (drawn until that fraction of the sequences is held out, with every sequence
@@ -409,17 +471,17 @@ pub struct TrainArgs {
     /// heard; auto: speakers where the cluster ids name them (CONVERSATION_SPEAKER,
     /// the dev set's) and the speakers drawn talk in at most twice the fraction,
     /// sequences otherwise [recommended: auto; reference: sequences].
-    #[arg(long, value_enum)]
+    #[arg(help_heading = "Validation and calibration", long, value_enum)]
     pub validation_split: Option<ValidationSplitArg>,
     /// Decode the held-out sequences (--validation-fraction) every N iterations and
     /// keep the parameters of the best accuracy; 0: never [recommended: 500;
     /// reference: 0]. Not with --checkpoint or --resume (the preset's is then
     /// skipped).
-    #[arg(long, value_name = "N")]
+    #[arg(help_heading = "Validation and calibration", long, value_name = "N")]
     pub validate_every: Option<usize>,
     /// With validation during training: stop after N validations in a row without
     /// a better accuracy.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(help_heading = "Validation and calibration", long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub patience: Option<u64>,
     /// After validation and calibration, train again from the start (or from
     /// --from) on all of --data, the held-out sequences included, for the
@@ -428,7 +490,7 @@ pub struct TrainArgs {
     /// then heard in training too. Needs held-out sequences of --data (the preset's
     /// refit is skipped without them, and with --checkpoint, --resume or
     /// --validation-data) [recommended: true; reference: false].
-    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
+    #[arg(help_heading = "Validation and calibration", long, value_name = "BOOL", action = clap::ArgAction::Set)]
     pub refit: Option<bool>,
     /// The calibration grid (with --validation-fraction).
     #[command(flatten)]
@@ -493,6 +555,7 @@ impl TrainArgs {
 
 /// Beam-search settings.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Beam search")]
 pub struct InferenceArgs {
     /// Number of beams kept.
     #[arg(long, default_value_t = 10)]
@@ -572,6 +635,7 @@ pub struct EvaluateArgs {
 
 /// The calibration grid.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Calibration grid")]
 pub struct GridArgs {
     /// Candidate crp_alpha values (comma-separated).
     #[arg(long, value_delimiter = ',', default_values_t = CalibrationConfig::default().crp_alphas)]
@@ -594,6 +658,7 @@ impl GridArgs {
 
 /// How audio becomes window embeddings.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Audio and speech detection")]
 pub struct AudioArgs {
     /// Audio files: WAV (PCM integer or float, RF64), FLAC, MP3, OGG Vorbis, AAC in
     /// MP4/M4A; any rate, mixed to mono. `-` reads one file from standard input
@@ -627,23 +692,23 @@ pub struct AudioArgs {
     #[arg(long)]
     pub allow_no_speech: bool,
     /// Window length in seconds.
-    #[arg(long, default_value_t = 1.2)]
+    #[arg(help_heading = "Windows and embeddings", long, default_value_t = 1.2)]
     pub window: f64,
     /// Seconds between window starts.
-    #[arg(long, default_value_t = 0.4)]
+    #[arg(help_heading = "Windows and embeddings", long, default_value_t = 0.4)]
     pub hop: f64,
     /// Drop windows with less detected speech than this many seconds (0 keeps every
     /// window).
-    #[arg(long, default_value_t = 0.6)]
+    #[arg(help_heading = "Windows and embeddings", long, default_value_t = 0.6)]
     pub min_speech: f64,
     /// resemblyzer's stock output (ReLU before normalising) instead of the pre-ReLU
     /// d-vector the dev set and the recommended models use.
-    #[arg(long)]
+    #[arg(help_heading = "Windows and embeddings", long)]
     pub relu: bool,
     /// Encoder weights instead of the built-in ones: a safetensors file with
     /// resemblyzer's names, or resemblyzer's own `pretrained.pt` (any torch.save
     /// file with the weights under `model_state`).
-    #[arg(long)]
+    #[arg(help_heading = "Windows and embeddings", long)]
     pub weights: Option<PathBuf>,
 }
 
@@ -726,25 +791,43 @@ pub struct DiarizeArgs {
     #[command(flatten)]
     pub audio: AudioArgs,
     /// Where to write the speaker turns (with --stream: also, at the end).
-    #[arg(long, required_unless_present = "stream")]
+    #[arg(help_heading = "Output", long, required_unless_present = "stream")]
     pub rttm: Option<PathBuf>,
     /// Also write the turns as JSON: an array with one object per file
     /// (`file_id`, `speakers`, `turns` of `start`, `end`, `speaker`).
-    #[arg(long, conflicts_with = "stream")]
+    #[arg(help_heading = "Output", long, conflicts_with = "stream")]
     pub json: Option<PathBuf>,
-    /// Print the DER (collar 0.25) against these true turns.
-    #[arg(long, conflicts_with = "stream")]
+    /// Print the DER (collar 0.25) against these true turns (and draw them in
+    /// --plot's pictures).
+    #[arg(help_heading = "Output", long, conflicts_with = "stream")]
     pub reference_rttm: Option<PathBuf>,
+    /// Draw each file's speaker timeline as an SVG picture: one row per speaker,
+    /// time in seconds; with --reference-rttm the truth's rows above, speakers in
+    /// the colours of the true speakers they map to, and the DER in the title. A
+    /// file name for one audio file; an existing directory for several
+    /// (DIR/<file id>.svg each).
+    #[arg(
+        help_heading = "Output",
+        long,
+        value_name = "OUT.svg|DIR",
+        conflicts_with = "stream"
+    )]
+    pub plot: Option<PathBuf>,
     /// Live: read one WAV stream (`--audio -`: standard input, or a file or FIFO)
     /// as it arrives and print each speaker turn as an RTTM line on standard output
     /// once it is final (UIS-RNN only; Silero's speech detector).
-    #[arg(long)]
+    #[arg(help_heading = "Live", long)]
     pub stream: bool,
     /// With --stream: a window's label waits at most this many seconds of later
     /// windows for the beam search to agree, then takes the best hypothesis' (the
     /// labels may then differ from offline decoding). Without it a label is final
     /// only once every hypothesis agrees.
-    #[arg(long, requires = "stream", value_name = "SECONDS")]
+    #[arg(
+        help_heading = "Live",
+        long,
+        requires = "stream",
+        value_name = "SECONDS"
+    )]
     pub decision_lag: Option<f64>,
 }
 

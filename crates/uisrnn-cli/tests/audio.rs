@@ -114,8 +114,18 @@ fn diarize_writes_turns_and_scores_them() {
         rttm.to_str().unwrap(),
         "--json",
         json_path.to_str().unwrap(),
+        "--plot",
+        dir.join("turns.svg").to_str().unwrap(),
+        "--reference-rttm",
+        repo("data/dev/test.rttm").to_str().unwrap(),
         "--quiet",
     ]));
+    // The picture: every turn of the truth and of the hypothesis drawn, the DER titled.
+    let svg = std::fs::read_to_string(dir.join("turns.svg")).unwrap();
+    let truth = uisrnn_data::read_rttm(repo("data/dev/test.rttm")).unwrap();
+    let true_turns = truth.iter().filter(|t| t.file_id == "dte002").count();
+    assert_eq!(svg.matches(r#"class="turn""#).count(), true_turns + uisrnn_data::read_rttm(&rttm).unwrap().len());
+    assert!(svg.contains(&format!("DER {:.1} %", 100.0 * der)));
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
     let listed = json[0]["turns"].as_array().unwrap();
@@ -142,8 +152,34 @@ fn diarize_writes_turns_and_scores_them() {
     let speakers: std::collections::HashSet<&str> =
         three.iter().map(|t| t.speaker.as_str()).collect();
     assert_eq!(speakers.len(), 3, "{speakers:?}");
-    // A model file that is not there fails before any work, naming it.
+    // Several files: one picture each in a directory; a file name is refused
+    // before any work.
+    let pictures = dir.join("pictures");
+    std::fs::create_dir_all(&pictures).unwrap();
+    let other = repo("data/dev/audio/dte001.wav");
+    let two = |plot: &Path| {
+        uisrnn(&[
+            "diarize",
+            "--method",
+            "spectral",
+            "--audio",
+            audio.to_str().unwrap(),
+            other.to_str().unwrap(),
+            "--rttm",
+            rttm.to_str().unwrap(),
+            "--plot",
+            plot.to_str().unwrap(),
+            "--quiet",
+        ])
+    };
+    succeeds(&two(&pictures));
+    for id in ["dte001", "dte002"] {
+        assert!(pictures.join(format!("{id}.svg")).is_file());
+    }
     std::fs::remove_file(&rttm).unwrap();
+    fails_in_one_line(&two(&dir.join("one.svg")), "give an existing directory");
+    assert!(!rttm.exists() && !dir.join("one.svg").exists());
+    // A model file that is not there fails before any work, naming it.
     fails_in_one_line(
         &uisrnn(&[
             "diarize",

@@ -196,6 +196,54 @@ pub fn jaccard_error_rate(
     Ok(error / speakers as f64)
 }
 
+/// The speaker mapping DER scores with: for each file id, each hypothesis speaker
+/// paired with the reference speaker it is mapped to (the one-to-one pairing that
+/// maximises the time they speak together, after the same cropping as
+/// [`diarization_error_rate`]). Hypothesis speakers left unpaired (more speakers
+/// than the reference has, or none of their speech scored) are absent.
+///
+/// # Errors
+///
+/// As [`diarization_error_rate`], except that no reference speech is not an error
+/// (the file's mapping is then empty).
+///
+/// ```
+/// use uisrnn_data::der::{DerOptions, speaker_mapping};
+/// use uisrnn_data::rttm::Turn;
+///
+/// let reference = [Turn::new("f", 0.0, 4.0, "alice"), Turn::new("f", 4.0, 4.0, "bob")];
+/// let hypothesis = [Turn::new("f", 0.0, 4.5, "1"), Turn::new("f", 4.5, 3.5, "0")];
+/// let mapping = speaker_mapping(&reference, &hypothesis, &DerOptions::default())?;
+/// assert_eq!(mapping["f"]["1"], "alice");
+/// assert_eq!(mapping["f"]["0"], "bob");
+/// # Ok::<(), uisrnn_data::error::DataError>(())
+/// ```
+pub fn speaker_mapping(
+    reference: &[Turn],
+    hypothesis: &[Turn],
+    options: &DerOptions,
+) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
+    Ok(scored_files(reference, hypothesis, options)?
+        .iter()
+        .map(|file| {
+            let pairs = file
+                .optimal_mapping()
+                .iter()
+                .enumerate()
+                .filter_map(|(r, mapped)| {
+                    mapped.map(|h| {
+                        (
+                            file.hypothesis_names[h].clone(),
+                            file.reference_names[r].clone(),
+                        )
+                    })
+                })
+                .collect();
+            (file.file_id.clone(), pairs)
+        })
+        .collect())
+}
+
 /// DER components of one file or summed over files.
 #[derive(Debug, Default, Clone, Copy)]
 struct Components {
@@ -266,10 +314,13 @@ struct Track {
 /// One file's reference and hypothesis after UEM, collars and overlap removal.
 #[derive(Debug)]
 struct ScoredFile {
+    file_id: String,
     reference: Vec<Track>,
     hypothesis: Vec<Track>,
-    reference_speakers: usize,
-    hypothesis_speakers: usize,
+    /// The reference speakers' names, by label.
+    reference_names: Vec<String>,
+    /// The hypothesis speakers' names, by label.
+    hypothesis_names: Vec<String>,
 }
 
 /// Checks the inputs and prepares every file, in file-id order.
@@ -289,8 +340,10 @@ fn scored_files(
         files.entry(&turn.file_id).or_default().1.push(turn);
     }
     Ok(files
-        .values()
-        .map(|(reference, hypothesis)| ScoredFile::new(reference, hypothesis, options))
+        .iter()
+        .map(|(file_id, (reference, hypothesis))| {
+            ScoredFile::new(file_id, reference, hypothesis, options)
+        })
         .collect())
 }
 
@@ -326,7 +379,7 @@ fn speaker_intervals<'a>(turns: &[&'a Turn]) -> Vec<(Interval, &'a str)> {
 }
 
 impl ScoredFile {
-    fn new(reference: &[&Turn], hypothesis: &[&Turn], options: &DerOptions) -> Self {
+    fn new(file_id: &str, reference: &[&Turn], hypothesis: &[&Turn], options: &DerOptions) -> Self {
         let reference = speaker_intervals(reference);
         let hypothesis = speaker_intervals(hypothesis);
         let uem = extent(
@@ -338,13 +391,14 @@ impl ScoredFile {
         let reference_intervals: Vec<Interval> =
             reference.iter().map(|&(interval, _)| interval).collect();
         let uem = extrude(uem, &reference_intervals, options);
-        let (reference, reference_speakers) = crop_and_label(&reference, &uem);
-        let (hypothesis, hypothesis_speakers) = crop_and_label(&hypothesis, &uem);
+        let (reference, reference_names) = crop_and_label(&reference, &uem);
+        let (hypothesis, hypothesis_names) = crop_and_label(&hypothesis, &uem);
         Self {
+            file_id: file_id.to_owned(),
             reference,
             hypothesis,
-            reference_speakers,
-            hypothesis_speakers,
+            reference_names,
+            hypothesis_names,
         }
     }
 
@@ -360,8 +414,8 @@ impl ScoredFile {
             }
         }
         events.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let mut reference = vec![0_u32; self.reference_speakers];
-        let mut hypothesis = vec![0_u32; self.hypothesis_speakers];
+        let mut reference = vec![0_u32; self.reference_names.len()];
+        let mut hypothesis = vec![0_u32; self.hypothesis_names.len()];
         let mut active = 0_usize;
         let mut index = 0;
         while let Some(&(time, ..)) = events.get(index) {
@@ -394,8 +448,8 @@ impl ScoredFile {
     /// Seconds each reference speaker (row) speaks together with each hypothesis
     /// speaker (column), row-major.
     fn cooccurrence(&self) -> Vec<f64> {
-        let columns = self.hypothesis_speakers;
-        let mut matrix = vec![0.0; self.reference_speakers * columns];
+        let columns = self.hypothesis_names.len();
+        let mut matrix = vec![0.0; self.reference_names.len() * columns];
         self.for_each_piece(|duration, reference, hypothesis| {
             for (r, &r_count) in reference.iter().enumerate().filter(|(_, c)| **c > 0) {
                 for (h, &h_count) in hypothesis.iter().enumerate().filter(|(_, c)| **c > 0) {
@@ -408,7 +462,7 @@ impl ScoredFile {
 
     /// For each reference speaker, the hypothesis speaker mapped to it, if any.
     fn optimal_mapping(&self) -> Vec<Option<usize>> {
-        let (rows, columns) = (self.reference_speakers, self.hypothesis_speakers);
+        let (rows, columns) = (self.reference_names.len(), self.hypothesis_names.len());
         let mut mapping = vec![None; rows];
         let cooccurrence = self.cooccurrence();
         for (r, h) in maximum_assignment(&cooccurrence, rows, columns) {
@@ -585,8 +639,8 @@ fn gaps(removed: &[Interval], within: &[Interval]) -> Vec<Interval> {
 }
 
 /// Crops intervals to the evaluated region and numbers the speakers that remain
-/// 0, 1, ... in name order.
-fn crop_and_label(intervals: &[(Interval, &str)], uem: &[Interval]) -> (Vec<Track>, usize) {
+/// 0, 1, ... in name order; returns the tracks and the names by number.
+fn crop_and_label(intervals: &[(Interval, &str)], uem: &[Interval]) -> (Vec<Track>, Vec<String>) {
     let pieces: Vec<(Interval, &str)> = intervals
         .iter()
         .flat_map(|&(interval, speaker)| {
@@ -605,7 +659,7 @@ fn crop_and_label(intervals: &[(Interval, &str)], uem: &[Interval]) -> (Vec<Trac
             label: ids.get(speaker).copied().unwrap_or_default(),
         })
         .collect();
-    (tracks, ids.len())
+    (tracks, ids.keys().map(|name| (*name).to_owned()).collect())
 }
 
 /// The support of one speaker's tracks.

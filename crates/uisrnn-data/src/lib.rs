@@ -15,6 +15,7 @@
 //!   rates on timed speaker turns, equal to pyannote.metrics.
 //! - [`rttm`]: window labels to speaker turns, RTTM reading and writing.
 //! - [`npz`]: reading and writing sequence files (numpy `.npz`, no pickle).
+//! - [`plot`]: speaker timelines as SVG pictures, against the true turns when given.
 //! - [`split`]: validation hold-outs of whole sequences or whole speakers.
 //! - [`toy`]: a seeded generator of toy data like the reference's.
 //!
@@ -29,6 +30,7 @@ pub mod der;
 pub mod error;
 pub mod metrics;
 pub mod npz;
+pub mod plot;
 pub mod resample;
 pub mod rttm;
 pub mod sequence;
@@ -39,13 +41,14 @@ pub mod transition;
 pub use augment::{ConversationAugmentation, Rotations, augment_conversations};
 pub use batch::{Batch, BatchSize, Batcher};
 pub use concat::{ConcatenatedData, enforce_cluster_id_uniqueness, shuffle_and_concatenate};
-pub use der::{DerOptions, DerReport, diarization_error_rate, jaccard_error_rate};
+pub use der::{DerOptions, DerReport, diarization_error_rate, jaccard_error_rate, speaker_mapping};
 pub use error::{DataError, Result};
 pub use metrics::{number_of_speakers, sequence_match_accuracy};
 pub use npz::{
     Precision, SequenceFile, read_sequence_bytes, read_sequence_file, write_sequence_file,
     write_sequence_file_as,
 };
+pub use plot::{PlotOptions, timeline_svg, write_timeline_svg};
 pub use resample::{ResampledSequences, resample_by_cluster};
 pub use rttm::{
     Turn, format_rttm, labels_to_turns, read_rttm, window_times, window_turns, write_rttm,

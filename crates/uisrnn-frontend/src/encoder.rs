@@ -38,6 +38,9 @@ pub const LAYERS: usize = 3;
 /// safetensors). Apache-2.0, Copyright 2019 Resemble.AI: see the crate's NOTICE.
 pub static PRETRAINED: &[u8] = include_bytes!("../weights/resemblyzer-0.1.4.safetensors");
 
+/// [`PRETRAINED`]'s name (its file in `weights/`, without the extension).
+pub const PRETRAINED_NAME: &str = "resemblyzer-0.1.4";
+
 /// A float32 tensor of a safetensors file: its shape and row-major values.
 ///
 /// # Errors

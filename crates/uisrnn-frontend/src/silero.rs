@@ -57,6 +57,9 @@ use crate::error::{FrontendError, Result};
 /// NOTICE.
 pub static PRETRAINED: &[u8] = include_bytes!("../weights/silero-vad-6.2.3-16k.safetensors");
 
+/// [`PRETRAINED`]'s name (its file in `weights/`, without the extension).
+pub const PRETRAINED_NAME: &str = "silero-vad-6.2.3-16k";
+
 /// Samples per chunk: one probability every 32 ms at 16 kHz.
 pub const CHUNK: usize = 512;
 /// Samples of the previous chunk the network sees before each chunk.

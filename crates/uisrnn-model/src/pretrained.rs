@@ -24,6 +24,9 @@ use crate::{Device, UisRnn};
 /// the library.
 pub static PRETRAINED: &[u8] = include_bytes!("../models/uisrnn-librispeech.safetensors");
 
+/// The shipped model's name (its file in `models/`, without the extension).
+pub const PRETRAINED_NAME: &str = "uisrnn-librispeech";
+
 /// The name errors give the built-in model.
 const NAME: &str = "<built-in model uisrnn-librispeech>";
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use ndarray::Array2;
 use serde::Serialize;
-use uisrnn_data::{Turn, format_rttm, window_turns};
+use uisrnn_data::{PlotOptions, Turn, format_rttm, timeline_svg, window_turns, write_timeline_svg};
 use uisrnn_frontend::{
     Audio, AudioSource, EmbedConfig, Frontend, FrontendError, SpeechRegions, WindowEmbeddings,
 };
@@ -136,6 +136,40 @@ impl Diarization {
     /// [`Diarization::to_json_value`] as text.
     pub fn to_json(&self) -> String {
         self.to_json_value().to_string()
+    }
+
+    /// The speaker timeline as an SVG picture ([`uisrnn_data::plot`]): one row per
+    /// speaker, time in seconds; with `reference` (true turns; those of other
+    /// files are left out), the truth's rows above, the speakers in the colours of
+    /// the true speakers they map to and the DER (collar 0.25) in the title.
+    ///
+    /// # Errors
+    ///
+    /// [`PipelineError::Data`] for a reference turn with a negative or non-finite
+    /// time.
+    pub fn to_svg(&self, reference: Option<&[Turn]>) -> Result<String> {
+        Ok(timeline_svg(
+            &self.file_id,
+            &self.turns,
+            reference,
+            &PlotOptions::default(),
+        )?)
+    }
+
+    /// [`Diarization::to_svg`] written to `path` atomically.
+    ///
+    /// # Errors
+    ///
+    /// As [`Diarization::to_svg`]; [`PipelineError::Data`] if the file cannot be
+    /// written.
+    pub fn plot(&self, path: impl AsRef<Path>, reference: Option<&[Turn]>) -> Result<()> {
+        Ok(write_timeline_svg(
+            path,
+            &self.file_id,
+            &self.turns,
+            reference,
+            &PlotOptions::default(),
+        )?)
     }
 }
 

@@ -64,6 +64,22 @@ fn a_dev_conversation_diarizes_from_a_file_and_from_samples() {
         json["turns"].as_array().unwrap().len(),
         from_file.turns.len()
     );
+    // The picture: every turn drawn, the truth above, the DER in the title.
+    let svg = from_file.to_svg(Some(&truth)).unwrap();
+    assert_eq!(
+        svg.matches(r#"class="turn""#).count(),
+        truth.len() + from_file.turns.len()
+    );
+    assert!(svg.contains(&format!("DER {:.1} %", 100.0 * der)), "{svg}");
+    let path =
+        std::env::temp_dir().join(format!("uisrnn-pipeline-plot-{}.svg", std::process::id()));
+    from_file.plot(&path, None).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        from_file.to_svg(None).unwrap()
+    );
+    std::fs::remove_file(&path).ok();
+    assert!(from_file.plot(repo("no/such/dir/x.svg"), None).is_err());
 }
 
 /// DER (collar 0.25) of `diarization` against `file_id`'s true turns in `rttm`, and

@@ -1,7 +1,7 @@
 //! `uisrnn diarize`: audio files to speaker turns in one step.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use uisrnn_data::{
     DataError, DerOptions, diarization_error_rate, format_rttm, read_rttm, write_rttm,
@@ -34,6 +34,12 @@ pub fn run(args: &DiarizeArgs, quiet: bool) -> Result<(), CliError> {
         .rttm
         .as_ref()
         .expect("clap requires --rttm without --stream");
+    // Refused before any work: several pictures need a directory.
+    let plots = args
+        .plot
+        .as_deref()
+        .map(|plot| Plots::new(plot, args.audio.audio.len()))
+        .transpose()?;
     // The diarizer's own settings, so the windows are cut as it says.
     let files = embed_files(
         &args.audio,
@@ -44,10 +50,17 @@ pub fn run(args: &DiarizeArgs, quiet: bool) -> Result<(), CliError> {
     let ids: Vec<String> = files.iter().map(|f| f.id.clone()).collect();
     let mut turns = Vec::new();
     let mut json = Vec::new();
+    let mut pictures = Vec::new();
     for file in files {
         let diarization = diarizer.label(&file.id, file.windows)?;
         if args.json.is_some() {
             json.push(diarization.to_json_value());
+        }
+        if let Some(plots) = &plots {
+            pictures.push((
+                plots.path_for(&diarization.file_id),
+                diarization.to_svg(reference.as_deref())?,
+            ));
         }
         turns.extend(diarization.turns);
     }
@@ -57,8 +70,18 @@ pub fn run(args: &DiarizeArgs, quiet: bool) -> Result<(), CliError> {
     if let Some(path) = &args.json {
         write_text(Some(path), &json)?;
     }
+    for (path, svg) in &pictures {
+        write_text(Some(path), svg)?;
+    }
     if !quiet {
         eprintln!("wrote {} turns to {}", turns.len(), rttm.display());
+        if !pictures.is_empty() {
+            let names: Vec<String> = pictures
+                .iter()
+                .map(|(path, _)| path.display().to_string())
+                .collect();
+            eprintln!("drew {}", names.join(", "));
+        }
     }
     if let Some(reference) = reference {
         let options = DerOptions {
@@ -76,6 +99,43 @@ pub fn run(args: &DiarizeArgs, quiet: bool) -> Result<(), CliError> {
         );
     }
     Ok(())
+}
+
+/// Where `--plot`'s pictures go.
+enum Plots {
+    /// The one file's picture.
+    File(PathBuf),
+    /// `<file id>.svg` in this directory.
+    Directory(PathBuf),
+}
+
+impl Plots {
+    /// An existing directory takes one picture per file; otherwise the path is the
+    /// picture of the only file.
+    fn new(plot: &Path, files: usize) -> Result<Self, CliError> {
+        if plot.is_dir() {
+            Ok(Self::Directory(plot.to_path_buf()))
+        } else if files == 1 {
+            Ok(Self::File(plot.to_path_buf()))
+        } else {
+            Err(DataError::InvalidParameter {
+                name: "plot",
+                reason: format!(
+                    "{files} audio files give {files} pictures: give an existing directory \
+                     (each file's picture is DIR/<file id>.svg), not {}",
+                    plot.display()
+                ),
+            }
+            .into())
+        }
+    }
+
+    fn path_for(&self, file_id: &str) -> PathBuf {
+        match self {
+            Self::File(path) => path.clone(),
+            Self::Directory(directory) => directory.join(format!("{file_id}.svg")),
+        }
+    }
 }
 
 /// `--stream`: one WAV stream decoded as it arrives, each final turn printed (and
