@@ -124,7 +124,10 @@ fn diarize_writes_turns_and_scores_them() {
     let svg = std::fs::read_to_string(dir.join("turns.svg")).unwrap();
     let truth = uisrnn_data::read_rttm(repo("data/dev/test.rttm")).unwrap();
     let true_turns = truth.iter().filter(|t| t.file_id == "dte002").count();
-    assert_eq!(svg.matches(r#"class="turn""#).count(), true_turns + uisrnn_data::read_rttm(&rttm).unwrap().len());
+    assert_eq!(
+        svg.matches(r#"class="turn""#).count(),
+        true_turns + uisrnn_data::read_rttm(&rttm).unwrap().len()
+    );
     assert!(svg.contains(&format!("DER {:.1} %", 100.0 * der)));
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
