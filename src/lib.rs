@@ -47,6 +47,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+// The README's and the guide's Rust examples, compiled and run as doctests.
+#[cfg(all(doctest, feature = "audio"))]
+mod guide;
+
 pub use uisrnn_data as data;
 #[cfg(feature = "audio")]
 pub use uisrnn_frontend as frontend;
