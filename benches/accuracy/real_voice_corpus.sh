@@ -9,7 +9,7 @@
 # VOICES_DIR: the FLAC files (../shared/voices/librispeech-train-clean-100).
 # Writes OUT_DIR/{train,validation,test}/*.wav, OUT_DIR/{split}.rttm,
 # OUT_DIR/{split}.npz (the canonical layout, cluster ids CONVERSATION_SPEAKER) and
-# OUT_DIR/corpus.json. Sizes and time: README "A corpus of real voices".
+# OUT_DIR/corpus.json. Sizes and time: docs/src/accuracy.md "A corpus of real voices".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 VOICES="${1:?usage: real_voice_corpus.sh VOICES_DIR OUT_DIR [SEED]}"
