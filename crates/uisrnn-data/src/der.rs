@@ -358,7 +358,8 @@ fn check_options(options: &DerOptions) -> Result<()> {
     }
 }
 
-fn check_turns(role: &'static str, turns: &[Turn]) -> Result<()> {
+/// Checks every turn's times, naming the first bad one by `role` and index.
+pub(crate) fn check_turns(role: &'static str, turns: &[Turn]) -> Result<()> {
     for (index, turn) in turns.iter().enumerate() {
         check_times(turn.onset, turn.duration).map_err(|reason| DataError::InvalidTurn {
             role,

@@ -25,9 +25,9 @@ use svg::node::element::{Element, Group, Line, Rectangle, Title};
 use svg::node::{Node, Value};
 
 use crate::atomic::write_atomically;
-use crate::der::{DerOptions, diarization_error_rate, speaker_mapping};
+use crate::der::{DerOptions, check_turns, diarization_error_rate, speaker_mapping};
 use crate::error::{DataError, Result};
-use crate::rttm::{Turn, check_times};
+use crate::rttm::Turn;
 
 /// A qualitative palette (Tableau 10): speakers past the tenth reuse its colours.
 const PALETTE: [&str; 10] = [
@@ -232,17 +232,11 @@ fn check_options(options: &PlotOptions) -> Result<()> {
 
 /// The file's turns, checked, in time order.
 fn turns_of<'a>(file_id: &str, role: &'static str, turns: &'a [Turn]) -> Result<Vec<&'a Turn>> {
-    let mut kept = Vec::new();
-    for (index, turn) in turns.iter().enumerate() {
-        check_times(turn.onset, turn.duration).map_err(|reason| DataError::InvalidTurn {
-            role,
-            turn: index,
-            reason,
-        })?;
-        if turn.file_id == file_id {
-            kept.push(turn);
-        }
-    }
+    check_turns(role, turns)?;
+    let mut kept: Vec<&Turn> = turns
+        .iter()
+        .filter(|turn| turn.file_id == file_id)
+        .collect();
     kept.sort_by(|a, b| a.onset.total_cmp(&b.onset));
     Ok(kept)
 }
