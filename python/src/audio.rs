@@ -313,10 +313,7 @@ impl Diarization {
     #[pyo3(signature = (reference_rttm=None))]
     fn to_svg(&self, py: Python<'_>, reference_rttm: Option<PathBuf>) -> PyResult<String> {
         py.detach(|| {
-            let reference = reference_rttm
-                .map(uisrnn_data::read_rttm)
-                .transpose()
-                .map_err(data_error)?;
+            let reference = read_reference(reference_rttm)?;
             self.diarization
                 .to_svg(reference.as_deref())
                 .map_err(pipeline_error)
@@ -328,15 +325,19 @@ impl Diarization {
     #[pyo3(signature = (path, reference_rttm=None))]
     fn plot(&self, py: Python<'_>, path: PathBuf, reference_rttm: Option<PathBuf>) -> PyResult<()> {
         py.detach(|| {
-            let reference = reference_rttm
-                .map(uisrnn_data::read_rttm)
-                .transpose()
-                .map_err(data_error)?;
+            let reference = read_reference(reference_rttm)?;
             self.diarization
                 .plot(&path, reference.as_deref())
                 .map_err(pipeline_error)
         })
     }
+}
+
+/// The true turns in the RTTM file at `path`, when one is given.
+fn read_reference(path: Option<PathBuf>) -> PyResult<Option<Vec<uisrnn_data::Turn>>> {
+    path.map(uisrnn_data::read_rttm)
+        .transpose()
+        .map_err(data_error)
 }
 
 /// Spectral clustering (`spectralcluster`'s ICASSP 2018 configuration) of
