@@ -162,9 +162,11 @@ pub fn timeline_svg(
                 .enumerate()
                 .map(|(index, speaker)| (*speaker, PALETTE[index % PALETTE.len()]))
                 .collect();
-            title.push_str(&der_summary(reference, &hypothesis, &options.der)?);
+            // The scorers take owned turns: cloned once for the DER and the mapping.
+            let (truth, found) = (cloned(reference), cloned(&hypothesis));
+            title.push_str(&der_summary(&truth, &found, &options.der)?);
             blocks.push(block("reference", reference, &reference_rows, &colours));
-            mapped_colours(reference, &hypothesis, &colours, &options.der)?
+            mapped_colours(&truth, &found, &hypothesis, &colours, &options.der)?
         }
         None => BTreeMap::new(),
     };
@@ -241,6 +243,11 @@ fn turns_of<'a>(file_id: &str, role: &'static str, turns: &'a [Turn]) -> Result<
     Ok(kept)
 }
 
+/// Owned copies of borrowed turns.
+fn cloned(turns: &[&Turn]) -> Vec<Turn> {
+    turns.iter().map(|turn| (*turn).clone()).collect()
+}
+
 /// Speakers by their first turn (then by name).
 fn speakers_in_order<'a>(turns: &[&'a Turn]) -> Vec<&'a str> {
     let mut first: BTreeMap<&str, f64> = BTreeMap::new();
@@ -254,9 +261,8 @@ fn speakers_in_order<'a>(turns: &[&'a Turn]) -> Vec<&'a str> {
 }
 
 /// `" — DER 21.3 % (missed ..., false alarm ..., confusion ... of ... s; collar ...)"`.
-fn der_summary(reference: &[&Turn], hypothesis: &[&Turn], options: &DerOptions) -> Result<String> {
-    let owned = |turns: &[&Turn]| turns.iter().map(|turn| (*turn).clone()).collect::<Vec<_>>();
-    match diarization_error_rate(&owned(reference), &owned(hypothesis), options) {
+fn der_summary(reference: &[Turn], hypothesis: &[Turn], options: &DerOptions) -> Result<String> {
+    match diarization_error_rate(reference, hypothesis, options) {
         Ok(report) => Ok(format!(
             " \u{2014} DER {:.1} % (missed {:.1} s, false alarm {:.1} s, confusion {:.1} s of {:.1} s; collar {} s{})",
             100.0 * report.der,
@@ -276,15 +282,16 @@ fn der_summary(reference: &[&Turn], hypothesis: &[&Turn], options: &DerOptions) 
     }
 }
 
-/// Each mapped hypothesis speaker's colour: its reference speaker's.
+/// Each mapped hypothesis speaker's colour: its reference speaker's (`found` is
+/// `hypothesis` owned, as the mapping takes it).
 fn mapped_colours<'a>(
-    reference: &[&Turn],
+    reference: &[Turn],
+    found: &[Turn],
     hypothesis: &[&'a Turn],
     reference_colours: &BTreeMap<&str, &'static str>,
     options: &DerOptions,
 ) -> Result<BTreeMap<&'a str, &'static str>> {
-    let owned = |turns: &[&Turn]| turns.iter().map(|turn| (*turn).clone()).collect::<Vec<_>>();
-    let mapping = speaker_mapping(&owned(reference), &owned(hypothesis), options)?;
+    let mapping = speaker_mapping(reference, found, options)?;
     let mut colours = BTreeMap::new();
     for pairs in mapping.values() {
         for turn in hypothesis {
