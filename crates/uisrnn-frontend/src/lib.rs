@@ -26,10 +26,12 @@
 //!   decided.
 
 pub mod audio;
+pub mod campplus;
 pub mod decode;
 pub mod embed;
 pub mod encoder;
 pub mod error;
+pub mod fbank;
 mod host_lstm;
 pub mod live;
 pub mod mel;

@@ -47,7 +47,8 @@ const MAX_ENTRY_BYTES: u64 = 2 << 30;
 pub struct Tensor {
     /// The shape.
     pub shape: Vec<usize>,
-    /// The values, row-major (float64 storages are rounded to f32).
+    /// The values, row-major (float64 storages are rounded to f32, integer ones
+    /// converted: exact up to 2^24).
     pub data: Vec<f32>,
 }
 
@@ -554,6 +555,10 @@ fn storage_ref(value: &Value) -> Result<StorageRef<'_>, Reason> {
     let kind = match storage_type.as_global() {
         Some(("torch", "FloatStorage")) => ScalarKind::F32,
         Some(("torch", "DoubleStorage")) => ScalarKind::F64,
+        // Integer tensors (a batch norm's `num_batches_tracked`) read as f32:
+        // exact up to 2^24.
+        Some(("torch", "LongStorage")) => ScalarKind::I64,
+        Some(("torch", "IntStorage")) => ScalarKind::I32,
         Some((module, name)) => return Err(format!("unsupported storage type {module}.{name}")),
         None => return Err("storage type is not a global".to_owned()),
     };
