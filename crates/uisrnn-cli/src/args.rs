@@ -691,6 +691,12 @@ pub struct AudioArgs {
     /// A file without speech gives no windows (and no turns) instead of an error.
     #[arg(long)]
     pub allow_no_speech: bool,
+    /// The network that embeds each window: resemblyzer's d-vectors (256
+    /// dimensions; the shipped UIS-RNN model's) or 3D-Speaker's CAM++ (192
+    /// dimensions; label with `--method spectral` or a model trained on CAM++
+    /// embeddings).
+    #[arg(help_heading = "Windows and embeddings", long, value_enum, default_value_t = EmbedderArg::Resemblyzer)]
+    pub embedder: EmbedderArg,
     /// Window length in seconds.
     #[arg(help_heading = "Windows and embeddings", long, default_value_t = 1.2)]
     pub window: f64,
@@ -707,7 +713,8 @@ pub struct AudioArgs {
     pub relu: bool,
     /// Encoder weights instead of the built-in ones: a safetensors file with
     /// resemblyzer's names, or resemblyzer's own `pretrained.pt` (any torch.save
-    /// file with the weights under `model_state`).
+    /// file with the weights under `model_state`); with `--embedder campplus`,
+    /// CAM++'s (safetensors, or 3D-Speaker's torch.save state dict).
     #[arg(help_heading = "Windows and embeddings", long)]
     pub weights: Option<PathBuf>,
 }
@@ -735,11 +742,30 @@ impl AudioArgs {
             .with_hop(self.hop)
             .with_min_speech(self.min_speech)
             .with_relu(self.relu)
+            .with_embedder(self.embedder.into())
             .with_vad(vad)
             .with_level(level)
             .with_allow_no_speech(self.allow_no_speech);
         config.check()?;
         Ok(config)
+    }
+}
+
+/// The network that embeds each window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EmbedderArg {
+    /// resemblyzer's GE2E d-vectors, 256 dimensions (default).
+    Resemblyzer,
+    /// 3D-Speaker's CAM++, 192 dimensions.
+    Campplus,
+}
+
+impl From<EmbedderArg> for uisrnn_frontend::Embedder {
+    fn from(arg: EmbedderArg) -> Self {
+        match arg {
+            EmbedderArg::Resemblyzer => Self::Resemblyzer,
+            EmbedderArg::Campplus => Self::CamPlus,
+        }
     }
 }
 

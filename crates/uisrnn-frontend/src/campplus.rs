@@ -202,6 +202,27 @@ impl CamPlus {
         Self::from_named(|name| read_f32_tensor(&tensors, name))
     }
 
+    /// The network from a weights file of either kind: safetensors (as built in)
+    /// or a `torch.save` state dict (3D-Speaker's `campplus_cn_en_common.pt`),
+    /// told apart by their first bytes.
+    ///
+    /// # Errors
+    /// As [`CamPlus::from_safetensors`] and [`CamPlus::from_torch_bytes`].
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| FrontendError::Io {
+            path: path.into(),
+            source,
+        })?;
+        if uisrnn_pickle::torch::LegacyTorchFile::looks_like(&bytes)
+            || bytes.starts_with(b"PK\x03\x04")
+        {
+            Self::from_torch_bytes(&bytes)
+        } else {
+            Self::from_safetensors_bytes(&bytes)
+        }
+    }
+
     /// The network from a `torch.save` state dict (3D-Speaker's
     /// `campplus_cn_en_common.pt`), read with the bounded, non-executing reader
     /// of [`uisrnn_pickle::torch`].

@@ -5,11 +5,15 @@
 use std::time::Instant;
 
 use burn::tensor::Device;
-use ndarray::{Array2, Array3, s};
+use ndarray::{Array2, Array3, ArrayView2, s};
 
 use crate::audio::{Audio, SAMPLE_RATE};
-use crate::encoder::{HIDDEN, SpeakerEncoder};
+use crate::campplus::CamPlus;
+use crate::embedder::Embedder;
+use crate::encoder::SpeakerEncoder;
 use crate::error::{FrontendError, Result};
+use crate::fbank::N_BANDS;
+use crate::fbank::{Fbank, mean_normalized};
 use crate::mel::{HOP, MelSpectrogram, N_MELS};
 use crate::silero::{BLOCK_CHUNKS, CHUNK, SileroState, SileroVad};
 use crate::source::AudioSource;
@@ -71,6 +75,8 @@ pub struct EmbedConfig {
     /// Audio without speech gives no windows instead of
     /// [`FrontendError::NoSpeech`].
     pub allow_no_speech: bool,
+    /// The network that embeds the windows (resemblyzer's by default).
+    pub embedder: Embedder,
 }
 
 impl Default for EmbedConfig {
@@ -84,6 +90,7 @@ impl Default for EmbedConfig {
             vad: Vad::default(),
             level: Level::default(),
             allow_no_speech: false,
+            embedder: Embedder::default(),
         }
     }
 }
@@ -107,6 +114,11 @@ impl EmbedConfig {
     /// Sets whether ReLU is applied.
     pub fn with_relu(mut self, relu: bool) -> Self {
         self.relu = relu;
+        self
+    }
+    /// Sets the embedding network.
+    pub fn with_embedder(mut self, embedder: Embedder) -> Self {
+        self.embedder = embedder;
         self
     }
     /// Sets the speech detector.
@@ -165,6 +177,15 @@ impl EmbedConfig {
         if self.batch == 0 {
             return invalid("batch", "must be at least 1".into());
         }
+        if self.embedder == Embedder::CamPlus && self.window < 0.03 {
+            return invalid(
+                "window",
+                format!(
+                    "CAM++ needs windows of at least 0.03 s (one 25 ms frame), got {}",
+                    self.window
+                ),
+            );
+        }
         match &self.vad {
             Vad::Silero(silero) => silero.check(),
             Vad::WebRtc => Ok(()),
@@ -172,10 +193,11 @@ impl EmbedConfig {
     }
 }
 
-/// The d-vectors of the windows of one recording.
+/// The embeddings of the windows of one recording.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WindowEmbeddings {
-    /// One unit-length d-vector per kept window, `[windows, 256]`.
+    /// One unit-length embedding per kept window, `[windows, dimension]` (256 for
+    /// resemblyzer, 192 for CAM++).
     pub vectors: Array2<f32>,
     /// Each kept window's start, in seconds from the start of the input.
     pub starts: Vec<f64>,
@@ -234,6 +256,9 @@ pub struct Frontend {
     encoder: SpeakerEncoder,
     mel: MelSpectrogram,
     silero: SileroVad,
+    fbank: Fbank,
+    /// CAM++, loaded the first time a configuration asks for it.
+    campplus: std::sync::OnceLock<CamPlus>,
 }
 
 impl Frontend {
@@ -247,7 +272,32 @@ impl Frontend {
             encoder,
             mel: MelSpectrogram::new(),
             silero: SileroVad::pretrained()?,
+            fbank: Fbank::new(),
+            campplus: std::sync::OnceLock::new(),
         })
+    }
+
+    /// This front end with `campplus` as its CAM++ network instead of the built-in
+    /// one ([`CamPlus::pretrained`], loaded when first needed).
+    pub fn with_campplus(self, campplus: CamPlus) -> Self {
+        Self {
+            campplus: std::sync::OnceLock::from(campplus),
+            ..self
+        }
+    }
+
+    /// The CAM++ network (the built-in one unless [`Frontend::with_campplus`] gave
+    /// another), loaded on first use.
+    ///
+    /// # Errors
+    /// [`FrontendError::Weights`] if the built-in weights do not load (they do:
+    /// tested).
+    pub fn campplus(&self) -> Result<&CamPlus> {
+        if let Some(campplus) = self.campplus.get() {
+            return Ok(campplus);
+        }
+        let loaded = CamPlus::pretrained()?;
+        Ok(self.campplus.get_or_init(|| loaded))
     }
 
     /// A front end with resemblyzer's trained encoder on `device`.
@@ -469,7 +519,7 @@ impl Frontend {
             start.elapsed().as_secs_f64()
         );
         let none = || WindowEmbeddings {
-            vectors: Array2::zeros((0, HIDDEN)),
+            vectors: Array2::zeros((0, config.embedder.dimension())),
             starts: Vec::new(),
             ends: Vec::new(),
             speech: Vec::new(),
@@ -485,7 +535,13 @@ impl Frontend {
             };
         }
         let (window, hop) = config.frames();
-        let frames = MelSpectrogram::num_frames(scan.samples);
+        // Mel frames are centred, so resemblyzer's last window may reach 12.5 ms
+        // past the end (as resemblyzer's own windows do); CAM++'s windows are cut
+        // from the samples, so they end inside.
+        let frames = match config.embedder {
+            Embedder::Resemblyzer => MelSpectrogram::num_frames(scan.samples),
+            Embedder::CamPlus => scan.samples / HOP,
+        };
         let mut starts = Vec::new();
         let mut seconds = Vec::new();
         let mut first = 0;
@@ -508,7 +564,8 @@ impl Frontend {
         let (vectors, mel_seconds) =
             self.encode_windows(source, gain, &starts, config, progress)?;
         log::debug!(
-            "{source_name}: last pass (decoding, mel, encoder) {:.2} s for {} windows, of which mel {mel_seconds:.2} s",
+            "{source_name}: last pass (decoding, features, {}) {:.2} s for {} windows, of which features {mel_seconds:.2} s",
+            config.embedder,
             start.elapsed().as_secs_f64(),
             starts.len()
         );
@@ -593,80 +650,71 @@ impl Frontend {
         ))
     }
 
-    /// The last pass: the normalised samples' mel frames, and each window (first
-    /// frames `starts`) encoded in batches of `config.batch` as soon as the frames
-    /// of the batch's last window are known. Holds a batch's frames.
+    /// The last pass: each window (first mel frames `starts`, `config.window`
+    /// long) embedded in batches of `config.batch` as soon as its features are
+    /// known: the normalised samples' mel frames for resemblyzer; the samples'
+    /// Kaldi filter bank for CAM++ (the gain is left out: each window's bands are
+    /// mean-normalised, which removes it).
     fn encode_windows<P>(
         &self,
         source: &AudioSource<'_>,
         gain: Option<f32>,
         starts: &[usize],
         config: &EmbedConfig,
-        mut progress: P,
+        progress: P,
     ) -> Result<(Array2<f32>, f64)>
     where
         P: FnMut(usize, usize),
     {
         let (window, _) = config.frames();
-        let mut mel_seconds = 0.0;
-        let mut vectors = Array2::<f32>::zeros((starts.len(), HIDDEN));
-        let mut batches = starts.chunks(config.batch).enumerate().peekable();
-        // Mel frames from frame index `base` on.
-        let mut frames: Vec<[f32; N_MELS]> = Vec::new();
-        let mut base = 0;
-        let mut mel = self.mel.stream();
-        let mut pass = source.pass()?;
-        let mut ended = false;
-        while batches.peek().is_some() {
-            if !ended {
-                let piece = pass.next_piece()?;
-                let start = Instant::now();
-                match piece {
-                    Some(piece) => frames.extend(mel.push(&apply_gain(&piece, gain))),
-                    None => {
-                        frames.extend(mel.finish());
-                        ended = true;
+        match config.embedder {
+            Embedder::Resemblyzer => {
+                let mut mel = self.mel.stream();
+                let features = |piece: Option<&[f32]>| match piece {
+                    Some(piece) => mel.push(&apply_gain(piece, gain)),
+                    None => mel.finish(),
+                };
+                let encode = |batch: &[&[[f32; N_MELS]]]| -> Result<Array2<f32>> {
+                    let mut mels = Array3::<f32>::zeros((batch.len(), window, N_MELS));
+                    for (b, frames) in batch.iter().enumerate() {
+                        let frames =
+                            ArrayView2::from_shape((window, N_MELS), frames.as_flattened())
+                                .expect("a window's frames");
+                        mels.slice_mut(s![b, .., ..]).assign(&frames);
                     }
-                }
-                mel_seconds += start.elapsed().as_secs_f64();
+                    Ok(self.encoder.encode(&mels)?.embeddings(config.relu))
+                };
+                windows_over_frames(source, starts, window, config, features, encode, progress)
             }
-            while let Some(&(index, batch)) = batches.peek() {
-                let last = *batch.last().expect("chunks are not empty");
-                if base + frames.len() < last + window {
-                    break;
-                }
-                let mut mels = Array3::<f32>::zeros((batch.len(), window, N_MELS));
-                for (b, &first) in batch.iter().enumerate() {
-                    for (t, frame) in frames[first - base..first - base + window]
+            Embedder::CamPlus => {
+                let campplus = self.campplus()?;
+                let mut fbank = self.fbank.stream();
+                // A window of `window` mel frames spans `window * 160` samples:
+                // `window - 2` fbank frames from the same first frame.
+                let frames = window - 2;
+                let features = |piece: Option<&[f32]>| match piece {
+                    Some(piece) => fbank.push(piece),
+                    None => Vec::new(),
+                };
+                let encode = |batch: &[&[[f32; N_BANDS]]]| -> Result<Array2<f32>> {
+                    let windows: Vec<Array2<f32>> = batch
                         .iter()
-                        .enumerate()
-                    {
-                        mels.slice_mut(s![b, t, ..])
-                            .assign(&ndarray::ArrayView1::from(&frame[..]));
-                    }
-                }
-                let embedded = self.encoder.encode(&mels)?.embeddings(config.relu);
-                let offset = index * config.batch;
-                vectors
-                    .slice_mut(s![offset..offset + batch.len(), ..])
-                    .assign(&embedded);
-                progress(offset + batch.len(), starts.len());
-                batches.next();
-                // Frames before the next batch's first window are not needed again.
-                // (The next window may start past the frames known so far.)
-                if let Some((_, next)) = batches.peek() {
-                    let keep_from = next[0].clamp(base, base + frames.len());
-                    frames.drain(..keep_from - base);
-                    base = keep_from;
-                }
-            }
-            if ended && batches.peek().is_some() {
-                return Err(FrontendError::Backend(
-                    "the recording ended before its last window (read twice, it changed?)".into(),
-                ));
+                        .map(|frames| {
+                            mean_normalized(
+                                ArrayView2::from_shape(
+                                    (frames.len(), N_BANDS),
+                                    frames.as_flattened(),
+                                )
+                                .expect("a window's frames"),
+                            )
+                        })
+                        .collect();
+                    let views: Vec<_> = windows.iter().map(|w| w.view()).collect();
+                    Ok(unit_rows(campplus.embed(&views)?, config.relu))
+                };
+                windows_over_frames(source, starts, frames, config, features, encode, progress)
             }
         }
-        Ok((vectors, mel_seconds))
     }
 
     /// resemblyzer's `embed_utterance(wav, rate=1.3, min_coverage=0.75)` on the
@@ -714,6 +762,92 @@ impl Frontend {
             slices,
         })
     }
+}
+
+/// Rows divided by their L2 norms (after ReLU with `relu`).
+fn unit_rows(mut rows: Array2<f32>, relu: bool) -> Array2<f32> {
+    for mut row in rows.rows_mut() {
+        if relu {
+            row.mapv_inplace(|x| x.max(0.0));
+        }
+        let norm = row.iter().map(|x| x * x).sum::<f32>().sqrt();
+        row.mapv_inplace(|x| x / norm);
+    }
+    rows
+}
+
+/// Windows of `window` frames with first frames `starts`, embedded in batches of
+/// `config.batch` as soon as the last pass over `source` has given the frames of a
+/// batch's last window: `features(Some(piece))` turns each 16 kHz piece into the
+/// frames now complete (`features(None)` the last ones), `encode` a batch of
+/// windows' frames into rows. Holds a batch's frames. Returns the rows and the
+/// seconds spent in `features`.
+fn windows_over_frames<const BANDS: usize, F, E, P>(
+    source: &AudioSource<'_>,
+    starts: &[usize],
+    window: usize,
+    config: &EmbedConfig,
+    mut features: F,
+    mut encode: E,
+    mut progress: P,
+) -> Result<(Array2<f32>, f64)>
+where
+    F: FnMut(Option<&[f32]>) -> Vec<[f32; BANDS]>,
+    E: FnMut(&[&[[f32; BANDS]]]) -> Result<Array2<f32>>,
+    P: FnMut(usize, usize),
+{
+    let mut feature_seconds = 0.0;
+    let mut vectors = Array2::<f32>::zeros((starts.len(), config.embedder.dimension()));
+    let mut batches = starts.chunks(config.batch).enumerate().peekable();
+    // Frames from frame index `base` on.
+    let mut frames: Vec<[f32; BANDS]> = Vec::new();
+    let mut base = 0;
+    let mut pass = source.pass()?;
+    let mut ended = false;
+    while batches.peek().is_some() {
+        if !ended {
+            let piece = pass.next_piece()?;
+            let start = Instant::now();
+            match piece {
+                Some(piece) => frames.extend(features(Some(&piece))),
+                None => {
+                    frames.extend(features(None));
+                    ended = true;
+                }
+            }
+            feature_seconds += start.elapsed().as_secs_f64();
+        }
+        while let Some(&(index, batch)) = batches.peek() {
+            let last = *batch.last().expect("chunks are not empty");
+            if base + frames.len() < last + window {
+                break;
+            }
+            let windows: Vec<&[[f32; BANDS]]> = batch
+                .iter()
+                .map(|&first| &frames[first - base..first - base + window])
+                .collect();
+            let embedded = encode(&windows)?;
+            let offset = index * config.batch;
+            vectors
+                .slice_mut(s![offset..offset + batch.len(), ..])
+                .assign(&embedded);
+            progress(offset + batch.len(), starts.len());
+            batches.next();
+            // Frames before the next batch's first window are not needed again.
+            // (The next window may start past the frames known so far.)
+            if let Some((_, next)) = batches.peek() {
+                let keep_from = next[0].clamp(base, base + frames.len());
+                frames.drain(..keep_from - base);
+                base = keep_from;
+            }
+        }
+        if ended && batches.peek().is_some() {
+            return Err(FrontendError::Backend(
+                "the recording ended before its last window (read twice, it changed?)".into(),
+            ));
+        }
+    }
+    Ok((vectors, feature_seconds))
 }
 
 /// Frames of one partial utterance (1.6 s).

@@ -1,8 +1,9 @@
-//! The audio front end of uisrnn: from a recording to one d-vector per window, in
+//! The audio front end of uisrnn: from a recording to one speaker embedding per window, in
 //! pure Rust (plus WebRTC's voice activity detector, compiled from its C source).
 //!
 //! It reproduces [resemblyzer](https://github.com/resemble-ai/Resemblyzer) 0.1.4, the
-//! GE2E speaker encoder the project's realistic dev set was embedded with:
+//! GE2E speaker encoder the project's realistic dev set was embedded with, and
+//! [3D-Speaker](https://github.com/modelscope/3D-Speaker)'s CAM++:
 //!
 //! - [`decode`]: audio files in (symphonia: WAV, RF64, FLAC, MP3, OGG Vorbis, AAC in
 //!   MP4/M4A), mixed to mono.
@@ -20,8 +21,13 @@
 //! - [`mel`]: the 40-band mel power spectrogram (realfft), equal to librosa's.
 //! - [`encoder`]: the 3-layer LSTM and projection on burn, with resemblyzer's trained
 //!   weights built in ([`encoder::PRETRAINED`]; Apache-2.0, see NOTICE).
-//! - [`embed`](mod@embed): windows (1.2 s every 0.4 s by default) and resemblyzer's
-//!   utterance embedding.
+//! - [`fbank`], [`campplus`]: the 80-band Kaldi filter bank (torchaudio's) and
+//!   3D-Speaker's CAM++ network on the host, with its trained weights built in
+//!   ([`campplus::PRETRAINED`]; Apache-2.0, see NOTICE): 192-dimensional speaker
+//!   embeddings.
+//! - [`embedder`]: the choice of network ([`Embedder`]).
+//! - [`embed`](mod@embed): windows (1.2 s every 0.4 s by default) embedded by
+//!   either network, and resemblyzer's utterance embedding.
 //! - [`live`]: the same windows from live audio, each as soon as its speech is
 //!   decided.
 
@@ -29,6 +35,7 @@ pub mod audio;
 pub mod campplus;
 pub mod decode;
 pub mod embed;
+pub mod embedder;
 pub mod encoder;
 pub mod error;
 pub mod fbank;
@@ -43,8 +50,10 @@ pub mod vad;
 pub mod volume;
 
 pub use audio::{Audio, SAMPLE_RATE, resample};
+pub use campplus::CamPlus;
 pub use decode::{AudioDecoder, decode_audio, read_audio, read_audio_from};
 pub use embed::{EmbedConfig, Frontend, Prepared, UtteranceEmbedding, WindowEmbeddings};
+pub use embedder::Embedder;
 pub use encoder::SpeakerEncoder;
 pub use error::{FrontendError, Result};
 pub use live::{LiveFrontend, LiveWindow};

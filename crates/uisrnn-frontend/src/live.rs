@@ -79,8 +79,8 @@ impl Frontend {
     /// ```
     ///
     /// # Errors
-    /// [`FrontendError::InvalidConfig`] for bad settings, a rate out of range or
-    /// WebRTC's detector.
+    /// [`FrontendError::InvalidConfig`] for bad settings, a rate out of range,
+    /// WebRTC's detector or an embedder other than resemblyzer.
     pub fn live(&self, config: &EmbedConfig, sample_rate: u32) -> Result<LiveFrontend<'_>> {
         config.check()?;
         if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&sample_rate) {
@@ -99,6 +99,16 @@ impl Frontend {
                     .into(),
             });
         };
+        if config.embedder != crate::Embedder::Resemblyzer {
+            return Err(FrontendError::InvalidConfig {
+                name: "embedder",
+                reason: format!(
+                    "a live stream embeds with resemblyzer ({} windows are cut from whole \
+                     recordings only)",
+                    config.embedder
+                ),
+            });
+        }
         Ok(LiveFrontend {
             frontend: self,
             config: *config,

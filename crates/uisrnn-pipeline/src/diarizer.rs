@@ -7,7 +7,8 @@ use ndarray::Array2;
 use serde::Serialize;
 use uisrnn_data::{PlotOptions, Turn, format_rttm, timeline_svg, window_turns, write_timeline_svg};
 use uisrnn_frontend::{
-    Audio, AudioSource, EmbedConfig, Frontend, FrontendError, SpeechRegions, WindowEmbeddings,
+    Audio, AudioSource, EmbedConfig, Embedder, Frontend, FrontendError, SpeechRegions,
+    WindowEmbeddings,
 };
 
 use crate::error::{PipelineError, Result};
@@ -38,6 +39,13 @@ impl DiarizerBuilder {
         self
     }
 
+    /// The network that embeds the windows ([`Embedder::Resemblyzer`] by default;
+    /// the same as setting [`EmbedConfig::embedder`]).
+    pub fn embedder(mut self, embedder: Embedder) -> Self {
+        self.embed.embedder = embedder;
+        self
+    }
+
     /// The front end to use (another encoder, another device); by default the
     /// built-in weights on the CPU.
     pub fn frontend(mut self, frontend: Frontend) -> Self {
@@ -56,10 +64,24 @@ impl DiarizerBuilder {
     ///
     /// # Errors
     /// [`uisrnn_frontend::FrontendError::InvalidConfig`] for bad window or detector
-    /// settings; [`PipelineError::SpeakerCount`]; those of [`Frontend::pretrained`].
+    /// settings; [`PipelineError::SpeakerCount`];
+    /// [`PipelineError::EmbedderMismatch`] for a labelling method that takes
+    /// embeddings of another dimension than the embedder's; those of
+    /// [`Frontend::pretrained`].
     pub fn build(self) -> Result<Diarizer> {
         self.embed.check()?;
         self.speakers.check()?;
+        let embedder = self.embed.embedder;
+        if let Some(expected) = self.labeler.dimension()
+            && expected != embedder.dimension()
+        {
+            return Err(PipelineError::EmbedderMismatch {
+                labeler: self.labeler.name(),
+                expected,
+                embedder,
+                found: embedder.dimension(),
+            });
+        }
         let frontend = match self.frontend {
             Some(frontend) => frontend,
             None => Frontend::pretrained(&uisrnn_model::cpu_device())?,
@@ -245,6 +267,28 @@ impl Diarizer {
     pub fn diarize_file(&self, path: impl AsRef<Path>) -> Result<Diarization> {
         let path = path.as_ref();
         self.diarize_source(&AudioSource::File(path), &file_id_of(path))
+    }
+
+    /// Diarizes many audio files, one after another (each file's windows are
+    /// embedded on every core): one result per file, in input order, so that one
+    /// bad or silent file costs only its own result. A file without speech gives
+    /// [`FrontendError::NoSpeech`] (or, when the settings allow it, a diarization
+    /// with no turns).
+    ///
+    /// ```no_run
+    /// use uisrnn_pipeline::Diarizer;
+    ///
+    /// let diarizer = Diarizer::pretrained()?;
+    /// for (path, result) in ["monday.wav", "tuesday.mp3"].iter().zip(diarizer.diarize_files(&["monday.wav", "tuesday.mp3"])) {
+    ///     match result {
+    ///         Ok(diarization) => print!("{}", diarization.to_rttm()),
+    ///         Err(error) => eprintln!("{path}: {error}"),
+    ///     }
+    /// }
+    /// # Ok::<(), uisrnn_pipeline::PipelineError>(())
+    /// ```
+    pub fn diarize_files<P: AsRef<Path>>(&self, paths: &[P]) -> Vec<Result<Diarization>> {
+        paths.iter().map(|path| self.diarize_file(path)).collect()
     }
 
     /// Diarizes a whole audio file held in memory (an upload, standard input), of

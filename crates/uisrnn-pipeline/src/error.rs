@@ -38,6 +38,23 @@ pub enum PipelineError {
         /// The labelling method.
         method: &'static str,
     },
+    /// The labelling method takes embeddings of another dimension than the
+    /// embedder gives (a UIS-RNN model trained on another embedder's).
+    #[error(
+        "the {labeler} labeller takes {expected}-dimensional embeddings, but the {embedder} \
+         embedder gives {found}: use a model trained on {embedder} embeddings, spectral \
+         labelling (--method spectral), or the embedder the model was trained on"
+    )]
+    EmbedderMismatch {
+        /// The labelling method.
+        labeler: &'static str,
+        /// The dimension it takes.
+        expected: usize,
+        /// The embedder.
+        embedder: uisrnn_frontend::Embedder,
+        /// The dimension the embedder gives.
+        found: usize,
+    },
     /// The labels do not fit the windows (a [`crate::Labeler`] gave a wrong count).
     #[error("{labeler} gave {labels} labels for {windows} windows")]
     LabelCount {

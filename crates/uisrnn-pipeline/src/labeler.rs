@@ -99,6 +99,12 @@ pub trait Labeler: Send + Sync {
     /// A short name for messages (`"uisrnn"`, `"spectral"`).
     fn name(&self) -> &'static str;
 
+    /// The embedding dimension the method takes, if it takes only one (a UIS-RNN
+    /// model's `observation_dim`); `None` (the default) for any.
+    fn dimension(&self) -> Option<usize> {
+        None
+    }
+
     /// A decoder that labels windows as they arrive, if the method has one
     /// (`None` by default: spectral clustering needs every window first).
     ///
@@ -195,6 +201,10 @@ impl Labeler for UisRnnLabeler {
 
     fn name(&self) -> &'static str {
         "uisrnn"
+    }
+
+    fn dimension(&self) -> Option<usize> {
+        Some(self.model().config().observation_dim)
     }
 
     /// The model's beam search, fed one window at a time ([`UisRnn::stream`]: its

@@ -5,7 +5,10 @@ use std::collections::HashSet;
 
 use ndarray::Array2;
 use uisrnn_data::{DataError, Turn, read_rttm};
-use uisrnn_frontend::{EmbedConfig, Frontend, SpeakerEncoder, SpeechRegions, WindowEmbeddings};
+use uisrnn_frontend::{
+    CamPlus, EmbedConfig, Embedder, Frontend, FrontendError, SpeakerEncoder, SpeechRegions,
+    WindowEmbeddings,
+};
 use uisrnn_model::Device;
 use uisrnn_pipeline::diarizer::{file_id_of as file_id, source_of};
 
@@ -21,22 +24,32 @@ pub struct EmbeddedFile {
     pub windows: WindowEmbeddings,
 }
 
-/// The front end `--weights` asks for (the built-in encoder by default) on `device`.
+/// The front end `--weights` asks for (the built-in networks by default) on
+/// `device`: the weights are the resemblyzer encoder's, or CAM++'s with
+/// `--embedder campplus`.
 pub fn frontend_for(args: &AudioArgs, device: &Device) -> Result<Frontend, CliError> {
-    Ok(match &args.weights {
-        Some(path) => Frontend::new(SpeakerEncoder::from_file(path, device)?)?,
-        None => Frontend::pretrained(device)?,
+    Ok(match (&args.weights, Embedder::from(args.embedder)) {
+        (Some(path), Embedder::Resemblyzer) => {
+            Frontend::new(SpeakerEncoder::from_file(path, device)?)?
+        }
+        (Some(path), Embedder::CamPlus) => {
+            Frontend::pretrained(device)?.with_campplus(CamPlus::from_file(path)?)
+        }
+        (None, _) => Frontend::pretrained(device)?,
     })
 }
 
 /// Embeds every `--audio` file with `config` (from `args`, checked), with a progress
 /// bar over each file's windows unless `quiet`. Nothing is written here, so a bad
-/// file leaves no partial output.
+/// file leaves no partial output. With `skip_silent`, a file without speech is
+/// left out with a warning (the run fails only when no file has speech);
+/// otherwise it is an error.
 pub fn embed_files(
     args: &AudioArgs,
     frontend: &Frontend,
     config: &EmbedConfig,
     quiet: bool,
+    skip_silent: bool,
 ) -> Result<Vec<EmbeddedFile>, CliError> {
     let speech_turns = args.speech_rttm.as_ref().map(read_rttm).transpose()?;
     let mut seen = HashSet::new();
@@ -52,6 +65,7 @@ pub fn embed_files(
     }
     let bar = progress_bar(quiet, " windows");
     let mut files = Vec::with_capacity(args.audio.len());
+    let mut silent = None;
     for path in &args.audio {
         let name = path.display().to_string();
         bar.set_message(name.clone());
@@ -73,9 +87,17 @@ pub fn embed_files(
                     });
                 }
                 let speech = SpeechRegions::from_seconds(mine.iter().map(|t| (t.onset, t.end())));
-                frontend.embed_source(&source, Some(speech), config, progress)?
+                frontend.embed_source(&source, Some(speech), config, progress)
             }
-            None => frontend.embed_source(&source, None, config, progress)?,
+            None => frontend.embed_source(&source, None, config, progress),
+        };
+        let windows = match windows {
+            Err(error @ FrontendError::NoSpeech { .. }) if skip_silent => {
+                bar.suspend(|| log::warn!("{error}: no turns for it"));
+                silent.get_or_insert(error);
+                continue;
+            }
+            windows => windows?,
         };
         log::info!("{name}: {} windows kept", windows.vectors.nrows());
         files.push(EmbeddedFile {
@@ -84,7 +106,10 @@ pub fn embed_files(
         });
     }
     bar.finish_and_clear();
-    Ok(files)
+    match silent {
+        Some(error) if files.is_empty() => Err(error.into()),
+        _ => Ok(files),
+    }
 }
 
 /// The windows as sequences of float64 rows.

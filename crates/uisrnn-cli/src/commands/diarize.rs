@@ -46,6 +46,7 @@ pub fn run(args: &DiarizeArgs, quiet: bool) -> Result<(), CliError> {
         diarizer.frontend(),
         diarizer.embed_config(),
         quiet,
+        true,
     )?;
     let ids: Vec<String> = files.iter().map(|f| f.id.clone()).collect();
     let mut turns = Vec::new();

@@ -35,7 +35,7 @@ pub fn run(args: &EmbedArgs, quiet: bool) -> Result<(), CliError> {
     let turns = args.rttm.as_ref().map(read_rttm).transpose()?;
     let device = open_device(&args.device, quiet)?;
     let frontend = frontend_for(&args.audio, &device)?;
-    let mut files = embed_files(&args.audio, &frontend, &args.audio.config()?, quiet)?;
+    let mut files = embed_files(&args.audio, &frontend, &args.audio.config()?, quiet, false)?;
     // Without speech (allowed by --allow-no-speech) a file has no windows to write.
     files.retain(|f| {
         let speech = f.windows.vectors.nrows() > 0;
