@@ -126,3 +126,28 @@ fn fbank_and_campplus_equal_the_originals_on_a_dev_conversation() {
         compare("data/dev/audio/dte000.wav", "conversation.npz"),
     );
 }
+
+/// A live stream embeds with resemblyzer only: CAM++ is refused up front.
+#[test]
+fn a_live_stream_refuses_campplus() {
+    let frontend = uisrnn_frontend::Frontend::pretrained(&burn::tensor::Device::flex()).unwrap();
+    let config =
+        uisrnn_frontend::EmbedConfig::default().with_embedder(uisrnn_frontend::Embedder::CamPlus);
+    let error = frontend.live(&config, 16_000).err().expect("refused");
+    assert!(
+        error
+            .to_string()
+            .contains("live stream embeds with resemblyzer"),
+        "{error}"
+    );
+}
+
+/// Windows must hold one 25 ms frame for CAM++.
+#[test]
+fn campplus_windows_hold_a_frame() {
+    let config = uisrnn_frontend::EmbedConfig::default()
+        .with_embedder(uisrnn_frontend::Embedder::CamPlus)
+        .with_window(0.02)
+        .with_min_speech(0.0);
+    assert!(config.check().is_err());
+}

@@ -247,3 +247,70 @@ fn silence_bad_settings_and_bad_labellers_are_errors() {
         "{error}"
     );
 }
+
+/// CAM++ through the builder: 192-dimensional windows; a UIS-RNN model of 256
+/// dimensions is refused when the diarizer is built, naming both.
+#[test]
+fn the_embedder_is_chosen_in_the_builder_and_checked_against_the_model() {
+    let diarizer = Diarizer::builder(SpectralLabeler::default())
+        .embedder(uisrnn_frontend::Embedder::CamPlus)
+        .build()
+        .unwrap();
+    let diarization = diarizer.diarize_file(repo("data/real/sample.wav")).unwrap();
+    assert_eq!(diarization.windows.vectors.ncols(), 192);
+    assert!(!diarization.turns.is_empty());
+
+    let model = UisRnnLabeler::pretrained(&uisrnn_model::cpu_device()).unwrap();
+    let refused = Diarizer::builder(model)
+        .embedder(uisrnn_frontend::Embedder::CamPlus)
+        .build();
+    match refused {
+        Err(error @ PipelineError::EmbedderMismatch { .. }) => {
+            let message = error.to_string();
+            assert!(
+                message.contains("256") && message.contains("campplus embedder gives 192"),
+                "{message}"
+            );
+        }
+        Err(other) => panic!("wrong error: {other}"),
+        Ok(_) => panic!("a 256-dimensional model took CAM++ embeddings"),
+    }
+}
+
+/// Many files: one result per file, in order; a silent or missing file costs only
+/// its own.
+#[test]
+fn many_files_give_one_result_each() {
+    let dir = std::env::temp_dir().join(format!("uisrnn-pipeline-{}-many", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let silence = dir.join("silence.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(&silence, spec).unwrap();
+    for _ in 0..48_000 {
+        writer.write_sample(0_i16).unwrap();
+    }
+    writer.finalize().unwrap();
+    let diarizer = Diarizer::builder(SpectralLabeler::default())
+        .build()
+        .unwrap();
+    let paths = [
+        repo("data/dev/audio/dte002.wav"),
+        silence.clone(),
+        dir.join("missing.wav"),
+    ];
+    let results = diarizer.diarize_files(&paths);
+    assert_eq!(results.len(), 3);
+    assert_eq!(results[0].as_ref().unwrap().file_id, "dte002");
+    assert!(matches!(
+        results[1],
+        Err(PipelineError::Frontend(
+            uisrnn_frontend::FrontendError::NoSpeech { .. }
+        ))
+    ));
+    assert!(results[2].is_err());
+}
