@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, ToPyArray};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use uisrnn_frontend::{Audio, AudioSource, EmbedConfig, Frontend, Level, VadChoice};
+use uisrnn_frontend::{Audio, AudioSource, EmbedConfig, Embedder, Frontend, Level, VadChoice};
 use uisrnn_model::cpu_device;
 use uisrnn_pipeline::diarizer::file_id_of;
 use uisrnn_pipeline::{Labeler, SpeakerCount, SpectralLabeler, UisRnnLabeler};
@@ -29,7 +29,9 @@ fn embed_config(
     vad_speech_pad: Option<f64>,
     level: Option<&str>,
     allow_no_speech: bool,
+    embedder: &str,
 ) -> PyResult<EmbedConfig> {
+    let embedder: Embedder = embedder.parse().map_err(frontend_error)?;
     let webrtc = match vad {
         "silero" => false,
         "webrtc" => true,
@@ -65,7 +67,8 @@ fn embed_config(
         .with_relu(relu)
         .with_vad(vad)
         .with_level(level)
-        .with_allow_no_speech(allow_no_speech);
+        .with_allow_no_speech(allow_no_speech)
+        .with_embedder(embedder);
     config.check().map_err(frontend_error)?;
     Ok(config)
 }
@@ -92,7 +95,7 @@ impl Diarizer {
     #[pyo3(signature = (
         method, model, inference, num_speakers, min_speakers, max_speakers,
         window, hop, min_speech, relu, vad, vad_threshold, vad_min_silence,
-        vad_speech_pad, level, allow_no_speech
+        vad_speech_pad, level, allow_no_speech, embedder
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -113,6 +116,7 @@ impl Diarizer {
         vad_speech_pad: Option<f64>,
         level: Option<&str>,
         allow_no_speech: bool,
+        embedder: &str,
     ) -> PyResult<Self> {
         let speakers = match (num_speakers, min_speakers, max_speakers) {
             (Some(n), None, None) => SpeakerCount::exactly(n),
@@ -134,6 +138,7 @@ impl Diarizer {
             vad_speech_pad,
             level,
             allow_no_speech,
+            embedder,
         )?;
         let labeler: Box<dyn Labeler> = match (method, model) {
             ("uisrnn", model) => {

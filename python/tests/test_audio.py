@@ -70,6 +70,20 @@ def test_embed_as_the_cli(repo, cli, wav, tmp_path):
     assert spectral.labels == labels
 
 
+def test_campplus_embeds_as_the_cli_and_a_256_model_refuses_it(repo, cli, tmp_path):
+    sample = repo / "data" / "real" / "sample.wav"
+    out = tmp_path / "campplus.npz"
+    subprocess.run([cli, "--quiet", "embed", "--embedder", "campplus", "--audio", str(sample),
+                    "--output", str(out), "--device", "cpu"], check=True)
+    embeddings = uisrnn.embed(sample, embedder="campplus")
+    assert embeddings.vectors.shape[1] == 192
+    np.testing.assert_array_equal(embeddings.vectors.astype(np.float64), np.load(out)["sequences"])
+    with pytest.raises(ValueError, match="campplus embedder gives 192"):
+        uisrnn.Diarizer(embedder="campplus")
+    with pytest.raises(ValueError, match="embedder"):
+        uisrnn.Diarizer(method="spectral", embedder="ecapa")
+
+
 def _timed(work, threads):
     pool = [threading.Thread(target=work) for _ in range(threads)]
     started = time.perf_counter()

@@ -60,15 +60,18 @@ class Diarizer:
     search (``beam_size``, ``look_ahead``, ``test_iteration``) and the front end
     (``window``, ``hop``, ``min_speech`` in seconds; ``vad`` ``"silero"`` or
     ``"webrtc"`` with ``vad_threshold``, ``vad_min_silence``, ``vad_speech_pad``;
-    ``level``; ``relu``; ``allow_no_speech``) take the defaults of ``uisrnn
-    diarize``, so equal settings give the CLI's turns.
+    ``level``; ``relu``; ``allow_no_speech``; ``embedder`` ``"resemblyzer"``, the
+    256-dimensional d-vectors of the shipped model, or ``"campplus"``, 3D-Speaker's
+    192-dimensional CAM++, labelled with ``method="spectral"`` or a model trained
+    on CAM++ embeddings) take the defaults of ``uisrnn diarize``, so equal
+    settings give the CLI's turns.
     """
 
     def __init__(self, model=None, method="uisrnn", *, num_speakers=None, min_speakers=None,
                  max_speakers=None, beam_size=10, look_ahead=1, test_iteration=2,
                  window=1.2, hop=0.4, min_speech=0.6, relu=False, vad="silero",
                  vad_threshold=None, vad_min_silence=None, vad_speech_pad=None, level=None,
-                 allow_no_speech=False):
+                 allow_no_speech=False, embedder="resemblyzer"):
         if model is not None and _is_path(model):
             model = _core.Model.load(os.fspath(model), 0)
         elif model is not None:
@@ -81,7 +84,7 @@ class Diarizer:
         self._diarizer = _core.Diarizer(
             method, model, inference, num_speakers, min_speakers, max_speakers, window, hop,
             min_speech, relu, vad, vad_threshold, vad_min_silence, vad_speech_pad, level,
-            allow_no_speech,
+            allow_no_speech, embedder,
         )
 
     @property
