@@ -34,7 +34,7 @@ use safetensors::SafeTensors;
 use uisrnn_kernels::activation::sigmoid;
 use uisrnn_kernels::matmul::{View, matmul_serial};
 
-use crate::encoder::read_f32_tensor;
+use crate::encoder::{checked_tensor, is_torch_file, named_tensor, read_f32_tensor, read_file};
 use crate::error::{FrontendError, Result};
 use crate::fbank::N_BANDS;
 
@@ -184,12 +184,7 @@ impl CamPlus {
     /// [`FrontendError::Io`], or [`FrontendError::Weights`] for a file that is not
     /// safetensors or lacks a tensor of the right shape.
     pub fn from_safetensors(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| FrontendError::Io {
-            path: path.into(),
-            source,
-        })?;
-        Self::from_safetensors_bytes(&bytes)
+        Self::from_safetensors_bytes(&read_file(path.as_ref())?)
     }
 
     /// Like [`CamPlus::from_safetensors`], from the file's bytes.
@@ -209,14 +204,8 @@ impl CamPlus {
     /// # Errors
     /// As [`CamPlus::from_safetensors`] and [`CamPlus::from_torch_bytes`].
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| FrontendError::Io {
-            path: path.into(),
-            source,
-        })?;
-        if uisrnn_pickle::torch::LegacyTorchFile::looks_like(&bytes)
-            || bytes.starts_with(b"PK\x03\x04")
-        {
+        let bytes = read_file(path.as_ref())?;
+        if is_torch_file(&bytes) {
             Self::from_torch_bytes(&bytes)
         } else {
             Self::from_safetensors_bytes(&bytes)
@@ -232,13 +221,7 @@ impl CamPlus {
     pub fn from_torch_bytes(bytes: &[u8]) -> Result<Self> {
         let tensors = uisrnn_pickle::torch::read_state_dict(bytes, &[])
             .map_err(|reason| FrontendError::Weights(format!("torch file: {reason}")))?;
-        Self::from_named(|name| {
-            tensors
-                .iter()
-                .find(|(key, _)| key == name)
-                .map(|(_, t)| (t.shape.clone(), t.data.clone()))
-                .ok_or_else(|| FrontendError::Weights(format!("missing tensor {name}")))
-        })
+        Self::from_named(|name| named_tensor(&tensors, name))
     }
 
     /// The network from named tensors (shape, row-major values) in PyTorch's
@@ -494,18 +477,7 @@ where
     F: FnMut(&str) -> Result<(Vec<usize>, Vec<f32>)>,
 {
     fn fetch(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
-        let (found, values) = (self.tensor)(name)?;
-        if found != shape {
-            return Err(FrontendError::Weights(format!(
-                "{name} has shape {found:?}, expected {shape:?}"
-            )));
-        }
-        if let Some(bad) = values.iter().position(|v| !v.is_finite()) {
-            return Err(FrontendError::Weights(format!(
-                "{name} has a non-finite value at {bad}"
-            )));
-        }
-        Ok(values)
+        checked_tensor(name, (self.tensor)(name)?, shape)
     }
 
     /// A batch norm `prefix.{weight,bias,running_mean,running_var}` as an affine map.

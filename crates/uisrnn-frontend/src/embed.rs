@@ -10,7 +10,7 @@ use ndarray::{Array2, Array3, ArrayView2, s};
 use crate::audio::{Audio, SAMPLE_RATE};
 use crate::campplus::CamPlus;
 use crate::embedder::Embedder;
-use crate::encoder::SpeakerEncoder;
+use crate::encoder::{SpeakerEncoder, unit_rows};
 use crate::error::{FrontendError, Result};
 use crate::fbank::N_BANDS;
 use crate::fbank::{Fbank, mean_normalized};
@@ -762,18 +762,6 @@ impl Frontend {
             slices,
         })
     }
-}
-
-/// Rows divided by their L2 norms (after ReLU with `relu`).
-fn unit_rows(mut rows: Array2<f32>, relu: bool) -> Array2<f32> {
-    for mut row in rows.rows_mut() {
-        if relu {
-            row.mapv_inplace(|x| x.max(0.0));
-        }
-        let norm = row.iter().map(|x| x * x).sum::<f32>().sqrt();
-        row.mapv_inplace(|x| x / norm);
-    }
-    rows
 }
 
 /// Windows of `window` frames with first frames `starts`, embedded in batches of

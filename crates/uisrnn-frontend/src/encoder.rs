@@ -72,11 +72,68 @@ pub(crate) fn read_f32_tensor(
 }
 
 /// The bytes of a weights file.
-fn read_file(path: &Path) -> Result<Vec<u8>> {
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|source| FrontendError::Io {
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// Whether `bytes` are a `torch.save` file (a legacy stream or a zip archive)
+/// rather than safetensors.
+pub(crate) fn is_torch_file(bytes: &[u8]) -> bool {
+    uisrnn_pickle::torch::LegacyTorchFile::looks_like(bytes) || bytes.starts_with(b"PK\x03\x04")
+}
+
+/// The tensor `name` of a state dict read by [`uisrnn_pickle::torch::read_state_dict`]:
+/// its shape and values.
+///
+/// # Errors
+/// [`FrontendError::Weights`] if it is missing.
+pub(crate) fn named_tensor(
+    tensors: &[(String, uisrnn_pickle::torch::Tensor)],
+    name: &str,
+) -> Result<(Vec<usize>, Vec<f32>)> {
+    tensors
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, t)| (t.shape.clone(), t.data.clone()))
+        .ok_or_else(|| FrontendError::Weights(format!("missing tensor {name}")))
+}
+
+/// `values` of the tensor `name`, checked to have `shape` (`found`) and only
+/// finite values.
+///
+/// # Errors
+/// [`FrontendError::Weights`] naming the tensor.
+pub(crate) fn checked_tensor(
+    name: &str,
+    (found, values): (Vec<usize>, Vec<f32>),
+    shape: &[usize],
+) -> Result<Vec<f32>> {
+    if found != shape {
+        return Err(FrontendError::Weights(format!(
+            "{name} has shape {found:?}, expected {shape:?}"
+        )));
+    }
+    if let Some(bad) = values.iter().position(|v| !v.is_finite()) {
+        return Err(FrontendError::Weights(format!(
+            "{name} has a non-finite value at {bad}"
+        )));
+    }
+    Ok(values)
+}
+
+/// Rows divided by their L2 norms (after ReLU with `relu`).
+pub(crate) fn unit_rows(mut rows: Array2<f32>, relu: bool) -> Array2<f32> {
+    for mut row in rows.rows_mut() {
+        if relu {
+            row.mapv_inplace(|x| x.max(0.0));
+        }
+        let norm = row.iter().map(|x| x * x).sum::<f32>().sqrt();
+        row.mapv_inplace(|x| x / norm);
+    }
+    rows
 }
 
 /// One LSTM layer, weights transposed for row-vector products.
@@ -104,15 +161,7 @@ impl EncoderOutput {
     /// resemblyzer's stock output is `relu = true`; the GE2E paper's d-vector (and the
     /// dev set's) is `relu = false`.
     pub fn embeddings(&self, relu: bool) -> Array2<f32> {
-        let mut out = self.projection.clone();
-        for mut row in out.rows_mut() {
-            if relu {
-                row.mapv_inplace(|x| x.max(0.0));
-            }
-            let norm = row.iter().map(|x| x * x).sum::<f32>().sqrt();
-            row.mapv_inplace(|x| x / norm);
-        }
-        out
+        unit_rows(self.projection.clone(), relu)
     }
 }
 
@@ -175,16 +224,7 @@ impl SpeakerEncoder {
     pub fn from_torch_bytes(bytes: &[u8], device: &Device) -> Result<Self> {
         let tensors = uisrnn_pickle::torch::read_state_dict(bytes, &["model_state"])
             .map_err(|reason| FrontendError::Weights(format!("torch file: {reason}")))?;
-        Self::from_named(
-            |name| {
-                tensors
-                    .iter()
-                    .find(|(key, _)| key == name)
-                    .map(|(_, t)| (t.shape.clone(), t.data.clone()))
-                    .ok_or_else(|| FrontendError::Weights(format!("missing tensor {name}")))
-            },
-            device,
-        )
+        Self::from_named(|name| named_tensor(&tensors, name), device)
     }
 
     /// An encoder from a weights file of either kind: safetensors (as shipped in
@@ -192,9 +232,7 @@ impl SpeakerEncoder {
     /// apart by their first bytes.
     pub fn from_file(path: impl AsRef<Path>, device: &Device) -> Result<Self> {
         let bytes = read_file(path.as_ref())?;
-        if uisrnn_pickle::torch::LegacyTorchFile::looks_like(&bytes)
-            || bytes.starts_with(b"PK\x03\x04")
-        {
+        if is_torch_file(&bytes) {
             Self::from_torch_bytes(&bytes, device)
         } else {
             Self::from_safetensors_bytes(&bytes, device)
@@ -214,18 +252,7 @@ impl SpeakerEncoder {
         F: FnMut(&str) -> Result<(Vec<usize>, Vec<f32>)>,
     {
         let mut fetch = |name: &str, shape: &[usize]| -> Result<Vec<f32>> {
-            let (found, values) = tensor(name)?;
-            if found != shape {
-                return Err(FrontendError::Weights(format!(
-                    "{name} has shape {found:?}, expected {shape:?}"
-                )));
-            }
-            if let Some(bad) = values.iter().position(|v| !v.is_finite()) {
-                return Err(FrontendError::Weights(format!(
-                    "{name} has a non-finite value at {bad}"
-                )));
-            }
-            Ok(values)
+            checked_tensor(name, tensor(name)?, shape)
         };
         // PyTorch stores [out, in]; transposed to [in, out].
         let transpose = |values: &[f32], rows: usize, cols: usize| -> Vec<f32> {
